@@ -1,0 +1,1 @@
+"""Public and record-level data: bundled tables, the workspace, lookups and ingest."""

@@ -1,0 +1,195 @@
+"""Dated, referenced parameters read from YAML files under ``carecast/parameters``.
+
+Every default the product uses (unit costs, age bands, code mappings, model weights) is a
+file whose path is its name: ``parameters/costs/unit_costs.yaml`` is ``costs.unit_costs``.
+A file holds a one-sentence ``description``, ``values`` keyed by the date each value took
+effect (each with its own ``reference`` list of ``{title, href}``), and ``metadata`` with at
+least ``label`` and ``unit``. The loader refuses duplicate keys, unknown keys, undated or
+unreferenced values, and names the file, line and key when it does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TOP_KEYS = {"description", "values", "metadata"}
+VALUE_KEYS = {"value", "reference", "note"}
+REQUIRED_METADATA = {"label", "unit"}
+
+
+class ParameterError(ValueError):
+    """A parameter file breaks the format; the message names file, line and key."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    title: str
+    href: str
+
+
+@dataclass(frozen=True)
+class DatedValue:
+    start: dt.date
+    value: Any
+    references: tuple[Reference, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter: its dated values, newest last, and metadata (label, unit, period...)."""
+
+    name: str
+    description: str
+    values: tuple[DatedValue, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return str(self.metadata["label"])
+
+    @property
+    def unit(self) -> str:
+        return str(self.metadata["unit"])
+
+    def entry_at(self, when: dt.date | str | None = None) -> DatedValue:
+        """The value in force on ``when`` (default: the latest)."""
+        if when is None:
+            return self.values[-1]
+        day = dt.date.fromisoformat(when) if isinstance(when, str) else when
+        in_force = [v for v in self.values if v.start <= day]
+        if not in_force:
+            raise KeyError(f"{self.name} has no value in force on {day.isoformat()}")
+        return in_force[-1]
+
+    def at(self, when: dt.date | str | None = None) -> Any:
+        return self.entry_at(when).value
+
+    def source(self, when: dt.date | str | None = None) -> str:
+        """A one-line citation of the value in force, for outputs."""
+        refs = self.entry_at(when).references
+        return "; ".join(f"{r.title} <{r.href}>" for r in refs)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate mapping keys and keeps dates as text."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node)
+        if key in mapping:
+            line = key_node.start_mark.line + 1
+            raise ParameterError(f"{loader.name}: line {line}: duplicate key {key!r}")
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# Dates stay strings so the loader can report a bad one with its key.
+_UniqueKeyLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+
+
+def _line_of(text: str, key: str) -> int:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith(f"{key}:") or line.lstrip().startswith(f"'{key}':"):
+            return number
+    return 1
+
+
+def parse_parameter(text: str, name: str, source: str) -> Parameter:
+    """Parse one parameter file's text; ``source`` names the file in error messages."""
+    loader = _UniqueKeyLoader(text)
+    loader.name = source
+    try:
+        data = loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{source}: not valid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+
+    def fail(key: str, message: str) -> ParameterError:
+        return ParameterError(f"{source}: line {_line_of(text, key)}: {key}: {message}")
+
+    if not isinstance(data, dict):
+        raise ParameterError(f"{source}: line 1: expected a mapping with {sorted(TOP_KEYS)}")
+    for key in data:
+        if key not in TOP_KEYS:
+            raise fail(str(key), f"unexpected key (allowed: {', '.join(sorted(TOP_KEYS))})")
+    for key in TOP_KEYS:
+        if key not in data:
+            raise ParameterError(f"{source}: line 1: missing key {key!r}")
+    description = data["description"]
+    if not isinstance(description, str) or not description.strip().endswith("."):
+        raise fail("description", "must be one sentence ending with a full stop")
+    metadata = data["metadata"] or {}
+    missing = REQUIRED_METADATA - set(metadata)
+    if missing:
+        raise fail("metadata", f"missing {', '.join(sorted(missing))}")
+    if not isinstance(data["values"], dict) or not data["values"]:
+        raise fail("values", "must map effective dates to values")
+    values = []
+    for raw_date, entry in data["values"].items():
+        key = str(raw_date)
+        try:
+            start = dt.date.fromisoformat(key)
+        except ValueError:
+            raise fail(key, "is not a date (YYYY-MM-DD)") from None
+        if not isinstance(entry, dict) or "value" not in entry:
+            raise fail(key, "must hold 'value' and 'reference'")
+        for sub in entry:
+            if sub not in VALUE_KEYS:
+                raise fail(str(sub), f"unexpected key under {key}")
+        refs = entry.get("reference") or []
+        if not refs or not all(isinstance(r, dict) and r.get("title") for r in refs):
+            raise fail(key, "every value needs a reference list of {title, href}")
+        values.append(
+            DatedValue(
+                start=start,
+                value=entry["value"],
+                references=tuple(Reference(str(r["title"]), str(r.get("href", ""))) for r in refs),
+                note=entry.get("note"),
+            )
+        )
+    values.sort(key=lambda v: v.start)
+    return Parameter(name, description.strip(), tuple(values), dict(metadata))
+
+
+def _root() -> Path:
+    return Path(str(resources.files("carecast") / "parameters"))
+
+
+def load_file(path: Path, root: Path | None = None) -> Parameter:
+    root = root or _root()
+    name = ".".join(path.relative_to(root).with_suffix("").parts)
+    return parse_parameter(path.read_text(encoding="utf-8"), name, str(path))
+
+
+@cache
+def all_parameters() -> dict[str, Parameter]:
+    """Every shipped parameter, by dotted name."""
+    root = _root()
+    return {p.name: p for p in (load_file(f, root) for f in sorted(root.rglob("*.yaml")))}
+
+
+def get(name: str) -> Parameter:
+    """The parameter called ``name`` (e.g. ``costs.unit_costs``)."""
+    params = all_parameters()
+    if name not in params:
+        raise KeyError(f"no parameter {name!r}; known: {', '.join(sorted(params))}")
+    return params[name]
+
+
+def value(name: str, when: dt.date | str | None = None) -> Any:
+    """Shorthand for ``get(name).at(when)``."""
+    return get(name).at(when)
