@@ -1,0 +1,195 @@
+"""The indicator registry (``parameters/benchmark/indicators.yaml``) and each indicator's values.
+
+An indicator reads from one of three places: a measure of the harmonised council panel, the
+placement mix at 31 March (``cla_characteristics``), or the latest Ofsted judgement. Whatever
+the source, :func:`load` returns the same shape, so ranking and comparison code is shared.
+Counts from 1 to 4 are suppressed here (value, count and denominator set to NaN, flag
+``"<5"``), so nothing downstream can rank, publish or export them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from carecast import params
+from carecast.data import bundled, catalogue, store
+from carecast.data.workspace import Workspace
+
+POLARITIES = ("higher", "lower", "neutral")
+ENGLAND = "E92000001"
+OFSTED_ORDINAL = {
+    "Outstanding": 1,
+    "Good": 2,
+    "Requires improvement to be good": 3,
+    "Inadequate": 4,
+}
+SMALL = 5
+COLUMNS = ["value", "count", "denominator", "flag"]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    label: str
+    unit: str
+    polarity: str
+    kind: str  # rate | percent | money | ordinal
+    source: str  # panel | placement | ofsted
+    dataset: str
+    years: str
+    note: str = ""
+    measure: str | None = None
+    count: str | None = None
+    denominator: str | None = None
+    scale: float = 1.0
+    characteristic: str | None = None
+
+    @property
+    def rate_scale(self) -> float:
+        """Multiplier from a proportion to the value's unit (10,000 for rates, 100 for %)."""
+        return 100.0 if self.kind == "percent" else self.scale
+
+    @property
+    def citation(self) -> str:
+        """Catalogue citation of the source dataset, or its id if the catalogue lacks it."""
+        try:
+            return catalogue.get(self.dataset).citation
+        except LookupError:
+            return self.dataset
+
+
+@cache
+def registry() -> dict[str, Indicator]:
+    out = {}
+    for indicator_id, spec in params.value("benchmark.indicators").items():
+        indicator = Indicator(id=indicator_id, **{**spec, "years": str(spec["years"])})
+        if indicator.polarity not in POLARITIES:
+            raise ValueError(f"indicator {indicator_id}: polarity must be one of {POLARITIES}")
+        out[indicator_id] = indicator
+    return out
+
+
+def get(indicator_id: str) -> Indicator:
+    found = registry()
+    if indicator_id not in found:
+        raise LookupError(f"no indicator {indicator_id!r}; known: {', '.join(found)}")
+    return found[indicator_id]
+
+
+@dataclass
+class IndicatorData:
+    """Values by council (index code, year), England (index year) and region (region, year).
+
+    Each frame has columns value, count, denominator (NaN where not applicable) and flag.
+    """
+
+    indicator: Indicator
+    la: pd.DataFrame
+    england: pd.DataFrame
+    region: pd.DataFrame
+
+    def year_values(self, year: int) -> pd.Series:
+        """Council values in ``year`` (index code), suppressed and missing values dropped."""
+        if year not in self.la.index.get_level_values(1):
+            return pd.Series(dtype=float)
+        return self.la.xs(year, level=1)["value"].dropna()
+
+    def latest_year(self) -> int:
+        return int(self.la.dropna(subset=["value"]).index.get_level_values(1).max())
+
+
+def _suppress(frame: pd.DataFrame) -> pd.DataFrame:
+    small = frame["count"].notna() & (frame["count"] > 0) & (frame["count"] < SMALL)
+    out = frame.copy()
+    out.loc[small, ["value", "count", "denominator"]] = np.nan
+    out.loc[small, "flag"] = "<5"
+    return out
+
+
+def _from_panel(panel: store.Panel, ind: Indicator) -> pd.DataFrame:
+    values = panel.values
+    frame = pd.DataFrame(index=values.index)
+    frame["value"] = values[ind.measure] if ind.measure else np.nan
+    for column, measure in (("count", ind.count), ("denominator", ind.denominator)):
+        frame[column] = values[measure] if measure and measure in values else np.nan
+    flags = panel.flags
+    flag_source = next((m for m in (ind.measure, ind.count) if m and m in flags), None)
+    frame["flag"] = flags[flag_source] if flag_source else None
+    frame["flag"] = frame["flag"].astype(object).where(frame["value"].isna(), None)
+    return frame[COLUMNS]
+
+
+def _placements(ind: Indicator) -> pd.DataFrame:
+    table = bundled.read_table("cla_characteristics")
+    table = table[(table["table"] == "at_31_march") & (table["cla_group"] == "Placement")]
+    keys = ["level", "area_code", "year"]
+    part = table[table["characteristic"] == ind.characteristic].set_index(keys)
+    total = table[table["characteristic"] == "Total"].set_index(keys)["number"]
+    frame = pd.DataFrame({"count": part["number"], "denominator": total.reindex(part.index)})
+    computed = frame["count"] / frame["denominator"] * 100
+    frame["value"] = computed.fillna(part["percentage"])
+    frame["flag"] = part["flag"].astype(object).where(part["flag"].notna(), None)
+    return frame[COLUMNS]
+
+
+def _ofsted() -> pd.DataFrame:
+    table = bundled.read_table("ofsted_judgements")
+    year = int(pd.to_datetime(table["publication_date"]).max().year)
+    frame = pd.DataFrame(
+        {
+            "area_code": table["code"].astype(str),
+            "year": year,
+            "value": table["overall"].map(OFSTED_ORDINAL).astype(float),
+            "count": np.nan,
+            "denominator": np.nan,
+            "flag": None,
+        }
+    )
+    return frame.set_index(["area_code", "year"])[COLUMNS]
+
+
+def _region_of() -> pd.Series:
+    table = bundled.read_table("councils")
+    table = table[table["status"] == "current"]
+    return table.set_index("code")["region_code"]
+
+
+def _mean_by_area(la: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """England and region as the mean of council values (for ordinal indicators)."""
+    regions = _region_of()
+    frame = la.reset_index()
+    frame["region"] = frame["area_code"].map(regions)
+    england = frame.groupby("year")[["value"]].mean()
+    region = frame.groupby(["region", "year"])[["value"]].mean()
+    region.index = region.index.set_names(["area_code", "year"])
+    for out in (england, region):
+        out["count"] = np.nan
+        out["denominator"] = np.nan
+        out["flag"] = None
+    return england[COLUMNS], region[COLUMNS]
+
+
+def load(ws: Workspace, indicator_id: str) -> IndicatorData:
+    """All values of one indicator, for current councils, England and regions."""
+    ind = get(indicator_id)
+    current = set(_region_of().index)
+    if ind.source == "panel":
+        la = _from_panel(store.la_panel(ws), ind)
+        england = _from_panel(store.area_panel(ws, "england"), ind).xs(ENGLAND, level=0)
+        region = _from_panel(store.area_panel(ws, "region"), ind)
+    elif ind.source == "placement":
+        frame = _placements(ind)
+        la = frame.xs("la", level=0)
+        england = frame.xs("england", level=0).xs(ENGLAND, level=0)
+        region = frame.xs("region", level=0)
+    elif ind.source == "ofsted":
+        la = _ofsted()
+        england, region = _mean_by_area(la)
+    else:
+        raise ValueError(f"indicator {ind.id}: unknown source {ind.source!r}")
+    la = la[la.index.get_level_values(0).isin(current)]
+    return IndicatorData(ind, _suppress(la), _suppress(england), _suppress(region))

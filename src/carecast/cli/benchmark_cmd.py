@@ -1,0 +1,285 @@
+"""``carecast benchmark``, ``carecast neighbours`` and ``carecast drivers``.
+
+Thin shells over :mod:`carecast.benchmark`: Rich tables by default, ``--json`` for the
+documented keys, ``--csv``/``--xlsx`` through :func:`carecast.report.export.write_table`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from carecast import OGL_ATTRIBUTION
+from carecast.benchmark import charts, compare, drivers, neighbours
+from carecast.cli.common import JsonOpt, WorkspaceOpt, console, friendly_errors, print_json
+from carecast.data import councils
+from carecast.data.errors import InputError
+from carecast.data.workspace import Workspace
+from carecast.report.export import write_table
+
+CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV.")]
+XlsxOpt = Annotated[
+    Path | None, typer.Option("--xlsx", help="Also write the table to this Excel file.")
+]
+YearOpt = Annotated[int | None, typer.Option(help="Year ending 31 March (default: latest).")]
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return str(value)
+
+
+def _export(
+    frame: pd.DataFrame, csv: Path | None, xlsx: Path | None, title: str, sources: list[str]
+) -> None:
+    for path, suffix in ((csv, ".csv"), (xlsx, ".xlsx")):
+        if path is None:
+            continue
+        if path.suffix.lower() != suffix:
+            raise InputError(f"expected a {suffix} file name", file=str(path))
+        write_table(frame, path, title=title, sources=sources)
+        console.print(f"[dim]Wrote {path}[/]", highlight=False)
+
+
+@friendly_errors
+def benchmark(
+    council: Annotated[str, typer.Argument(help="DfE code (926), ONS code or name.")],
+    indicator: Annotated[
+        str | None, typer.Option(help="Indicator id (default: all); see docs/benchmarking.md.")
+    ] = None,
+    year: YearOpt = None,
+    neighbours_model: Annotated[
+        str, typer.Option("--neighbours", help="official (DfE 2025), official-2021 or open.")
+    ] = "official",
+    json: JsonOpt = False,
+    csv: CsvOpt = None,
+    xlsx: XlsxOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """A council against England, its region and its statistical neighbours."""
+    ws = Workspace.open(workspace)
+    if indicator is not None:
+        result = compare.benchmark(ws, council, indicator, year, neighbours_model)
+        if json:
+            print_json(result)
+            return
+        _print_one(result)
+        table = pd.DataFrame(
+            [
+                {"code": v["code"], "name": v["name"], "value": v["value"]}
+                for v in result["neighbours"]["values"]
+            ]
+        )
+        title = f"{result['label']}, {result['council']['name']}, {result['year']}: neighbours"
+        _export(table, csv, xlsx, title, result["sources"])
+        return
+    frame = compare.benchmark_table(ws, council, year, neighbours_model)
+    found = councils.lookup(council)
+    if json:
+        print_json(
+            {
+                "council": {"code": found.code, "name": found.name},
+                "neighbours": neighbours_model,
+                "indicators": frame.to_dict(orient="records"),
+                "sources": [*compare.sources(frame), OGL_ATTRIBUTION],
+            }
+        )
+        return
+    table = Table(
+        "indicator",
+        "year",
+        "value",
+        "England",
+        "region",
+        "SN mean",
+        "SN median",
+        "rank",
+        "band",
+        "trend",
+        "outlier",
+        title=f"{found.name} ({found.code}) against {neighbours_model} neighbours",
+    )
+    for row in frame.to_dict(orient="records"):
+        table.add_row(
+            f"{row['label']} [dim]({row['unit']}; {row['polarity']})[/]",
+            str(row["year"]),
+            "[dim]suppressed[/]" if row["suppressed"] else _fmt(row["value"]),
+            _fmt(row["england"]),
+            _fmt(row["region"]),
+            _fmt(row["neighbour_mean"]),
+            _fmt(row["neighbour_median"]),
+            f"{_fmt(row['rank'])}/{row['rank_of']}",
+            _fmt(row["quartile"]),
+            _fmt(row["trend"]),
+            _fmt(row["outlier"]),
+        )
+    console.print(table)
+    console.print("[dim]Rank 1 and band A = best; for neutral indicators, the highest value.[/]")
+    _footer(compare.sources(frame))
+    _export(frame, csv, xlsx, f"Benchmark of {found.name} ({found.code})", compare.sources(frame))
+
+
+def _print_one(result: dict[str, Any]) -> None:
+    c = result["council"]
+    value = "suppressed" if result["suppressed"] else _fmt(result["value"])
+    console.print(
+        f"[bold]{c['name']}[/] ({c['code']}): {result['label']} "
+        f"({result['unit']}), {result['year']}: [bold]{value}[/]"
+    )
+    table = Table("comparator", "value")
+    table.add_row("England", _fmt(result["england"]))
+    table.add_row(f"Region ({result['region']['name']})", _fmt(result["region"]["value"]))
+    table.add_row(
+        f"Neighbours mean ({result['neighbours']['model']})", _fmt(result["neighbours"]["mean"])
+    )
+    table.add_row("Neighbours median", _fmt(result["neighbours"]["median"]))
+    table.add_row(f"Rank ({result['rank_rule']})", f"{result['rank']} of {result['rank_of']}")
+    table.add_row("Quartile band", _fmt(result["quartile"]))
+    trend = result["trend"]
+    table.add_row(
+        "Five-year trend",
+        ", ".join(f"{p['year']}: {p['value']:,.1f}" for p in trend["values"])
+        + f" ({trend['direction']})",
+    )
+    if result["outlier"]:
+        table.add_row(
+            "Against neighbours",
+            f"{result['outlier']['position']} [dim]({result['outlier']['method']})[/]",
+        )
+    console.print(table)
+    _footer(result["sources"])
+
+
+def _footer(sources: list[str]) -> None:
+    for line in dict.fromkeys([*sources, OGL_ATTRIBUTION]):
+        console.print(f"[dim]{line}[/]", highlight=False)
+
+
+@friendly_errors
+def neighbours_command(
+    council: Annotated[str, typer.Argument(help="DfE code (926), ONS code or name.")],
+    model: Annotated[str, typer.Option(help="Show official, open or both.")] = "both",
+    edition: Annotated[int, typer.Option(help="Official edition: 2025 or 2021.")] = 2025,
+    json: JsonOpt = False,
+    csv: CsvOpt = None,
+    xlsx: XlsxOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Official DfE/NFER and open-model statistical neighbours, and their overlap."""
+    if model not in ("official", "open", "both"):
+        raise InputError(f"--model must be official, open or both, not {model!r}")
+    result = neighbours.compare(Workspace.open(workspace), council, edition)
+    if json:
+        print_json(result)
+        return
+    rows = []
+    for key in ("official", "open"):
+        if model in (key, "both"):
+            for n in result[key]["neighbours"]:
+                rows.append({"model": key, **n})
+    frame = pd.DataFrame(rows)
+    c = result["council"]
+    table = Table(
+        "model",
+        "rank",
+        "code",
+        "name",
+        "open distance",
+        "closeness",
+        title=f"Statistical neighbours of {c['name']} ({c['code']})",
+    )
+    overlap = set(result["overlap"]["codes"])
+    for row in rows:
+        mark = " [green]*[/]" if row["code"] in overlap else ""
+        table.add_row(
+            row["model"],
+            str(row["rank"]),
+            row["code"],
+            row["name"] + mark,
+            _fmt(row["open_distance"]),
+            row.get("closeness") or "",
+        )
+    console.print(table)
+    stats = result["model_overlap"]
+    console.print(
+        f"Overlap: {result['overlap']['count']} of 10 ([green]*[/]). Across all "
+        f"{stats['councils']} councils the open model reproduces {stats['mean']} of the "
+        f"official {stats['edition']} neighbours on average."
+    )
+    _footer(result["sources"])
+    _export(frame, csv, xlsx, f"Statistical neighbours of {c['name']}", result["sources"])
+
+
+@friendly_errors
+def drivers_command(
+    target: Annotated[str, typer.Option(help="cla_rate, cin_rate, cpp_rate or spend_per_child.")],
+    year: YearOpt = None,
+    council: Annotated[
+        str | None, typer.Option(help="Council to highlight in the table and chart.")
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option(help="Write an expected-versus-actual scatter (.svg).")
+    ] = None,
+    json: JsonOpt = False,
+    csv: CsvOpt = None,
+    xlsx: XlsxOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Regress a rate or spend on external drivers: expected values and residuals."""
+    if chart is not None and chart.suffix.lower() != ".svg":
+        raise InputError("charts are written as SVG; use a .svg file name", file=str(chart))
+    highlight = councils.lookup(council).code if council else None
+    model, summary = drivers.run(Workspace.open(workspace), target, year)
+    preds = pd.DataFrame(summary["councils_table"]).set_index("code")
+    if chart is not None:
+        charts.write_chart(
+            preds,
+            chart,
+            highlight=highlight,
+            title=f"{target}, {summary['year']}: actual against expected",
+        )
+    if json:
+        print_json(summary)
+        return
+    console.print(
+        f"[bold]{target}[/] {summary['year']}: {summary['councils']} councils; in-sample "
+        f"R² {summary['r2']:.2f}, cross-validated R² {summary['cv_r2']:.2f} "
+        f"({model.folds}-fold x {model.repeats})"
+    )
+    years = ", ".join(f"{k} {'/'.join(map(str, v))}" for k, v in summary["driver_years"].items())
+    console.print(f"[dim]Driver years used (nearest to {summary['year']}): {years}[/]")
+    coefs = Table("term", "coef", "95% CI", "p", "effect per SD", title="Coefficients")
+    for c in summary["coefficients"]:
+        coefs.add_row(
+            c["term"],
+            f"{c['coef']:,.3f}",
+            f"{c['ci_lower']:,.3f} to {c['ci_upper']:,.3f}",
+            f"{c['p_value']:.3f}",
+            f"{c['effect_per_sd']:,.2f}",
+        )
+    console.print(coefs)
+    for key, word in (("above_expectation", "above"), ("below_expectation", "below")):
+        names = ", ".join(f"{c['name']} ({c['residual']:+,.1f})" for c in summary[key])
+        console.print(f"Significantly {word} expectation (outside 95% PI): {names or 'none'}")
+    if highlight and highlight in preds.index:
+        r = preds.loc[highlight]
+        console.print(
+            f"[bold]{r['name']}[/]: actual {r['actual']:,.1f}, expected "
+            f"{r['expected']:,.1f} (95% PI {r['lower']:,.1f} to {r['upper']:,.1f}), "
+            f"residual {r['residual']:+,.1f}: {r['position']}"
+        )
+    _footer(summary["sources"])
+    _export(
+        preds.reset_index(),
+        csv,
+        xlsx,
+        f"Drivers of {target}, {summary['year']}: expected and actual",
+        summary["sources"],
+    )

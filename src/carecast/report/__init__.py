@@ -1,0 +1,1 @@
+"""Outputs: tables with sources and licence for export, and reports."""

@@ -1,0 +1,36 @@
+"""The package layout is the pipeline: a layer never imports a layer after it."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "carecast"
+ORDER = ["data", "benchmark", "model", "costs", "scenarios", "placements", "report", "web", "cli"]
+
+
+def _layer(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "carecast" and parts[1] in ORDER else None
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+FILES = sorted(p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] in ORDER)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_lower_layer_imports_a_higher_one(path):
+    own = path.relative_to(PACKAGE).parts[0]
+    allowed = set(ORDER[: ORDER.index(own) + 1])
+    bad = {m for m in _imports(path) if (layer := _layer(m)) and layer not in allowed}
+    assert not bad, f"{path.name} ({own}) imports {sorted(bad)}"
