@@ -1,0 +1,156 @@
+"""Speed of carecast's forecasts against Social Finance's cs-demand-model 0.5.1.
+
+Same synthetic data for both (``carecast synth``, about 1k, 10k and 100k episodes; five
+annual returns). Each run is a fresh process, timed end to end (process wall, imports
+included) and for the work alone (read + prepare + rates + 1-year daily forecast).
+cs-demand-model runs from .venv-csdm (``scripts/setup-bench.sh``), with a 12-month
+reference window and 365 one-day steps; carecast's record-level model uses the same window
+(its monthly matrix-power step is exact for daily dynamics) with 1 draw (like-for-like) and
+with 1,000 draws. The all-council 5-year forecast with 1,000 draws is timed on its own.
+
+Usage: ``scripts/setup-bench.sh && .venv/bin/python bench/bench_forecast.py``
+Writes bench/results/speed.json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CSDM = ROOT / ".venv-csdm" / "bin" / "python"
+CARECAST = ROOT / ".venv" / "bin" / "carecast"
+# Children per size, chosen so the synthetic returns hold about 1k, 10k and 100k episodes.
+SIZES = {"1k": 460, "10k": 4600, "100k": 46000}
+
+CSDM_SCRIPT = """
+import sys, time, json
+from datetime import date
+t0 = time.perf_counter()
+from cs_demand_model import Config, DemandModellingDataContainer, PopulationStats, \\
+    ModelPredictor, fs_datastore
+t1 = time.perf_counter()
+config = Config()
+dc = DemandModellingDataContainer(fs_datastore(sys.argv[1]), config)
+stats = PopulationStats(dc.enriched_view, config)
+end = dc.end_date
+start = date(end.year - 1, end.month, end.day)
+predictor = ModelPredictor.from_model(stats, start, end)
+pop = predictor.predict(365)
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "work_s": t2 - t1,
+                  "episodes": int(len(dc.enriched_view)),
+                  "in_care_end": float(pop.iloc[-1].sum())}))
+"""
+
+CARECAST_SCRIPT = """
+import sys, time, json
+t0 = time.perf_counter()
+import pandas as pd
+from carecast.data.workspace import Workspace
+from carecast.data.ssda903.store import prepare
+from carecast.model.records import MultistateModel
+t1 = time.perf_counter()
+ws = Workspace.open(sys.argv[2])
+t2 = time.perf_counter()
+records = prepare(sys.argv[1], ws).records
+model = MultistateModel(reference_days=365, n_draws=int(sys.argv[3])).fit(records.episodes)
+frame = model.project(12)
+t3 = time.perf_counter()
+stock = frame[(frame.measure == "stock") & (frame.state == "all")]
+print(json.dumps({"import_s": t1 - t0, "workspace_s": t2 - t1, "work_s": t3 - t2,
+                  "episodes": int(len(records.episodes)),
+                  "in_care_end": float(stock[stock.period == stock.period.max()]["mean"].sum())}))
+"""
+
+COUNCIL_SCRIPT = """
+import sys, time, json
+t0 = time.perf_counter()
+from carecast.data.workspace import Workspace
+from carecast.model.council import CouncilModel, load_council_data
+ws = Workspace.open(sys.argv[1])
+t1 = time.perf_counter()
+data = load_council_data(ws)
+frame = CouncilModel(n_draws=1000).fit(data).project(5).to_frame()
+t2 = time.perf_counter()
+print(json.dumps({"setup_s": t1 - t0, "work_s": t2 - t1, "rows": len(frame)}))
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
+    start = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["process_wall_s"] = time.perf_counter() - start
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
+
+
+def synth(children: int, folder: Path) -> Path:
+    """carecast synth's returns, plus the YYYY/ layout cs-demand-model reads."""
+    subprocess.run([str(CARECAST), "synth", "--children", str(children), "--years", "5",
+                    "--seed", "1", "--out", str(folder / "returns")], check=True,
+                   capture_output=True)
+    csdm = folder / "csdm"
+    for year_dir in (folder / "returns").iterdir():
+        target = csdm / str(int(year_dir.name[:4]) + 1)
+        target.mkdir(parents=True)
+        for f in year_dir.glob("*.csv"):
+            shutil.copy(f, target / f.name)
+    return folder
+
+
+def main() -> None:
+    if not CSDM.exists():
+        sys.exit("run scripts/setup-bench.sh first (creates .venv-csdm)")
+    from rich.progress import Progress
+
+    results: dict = {"generated": dt.date.today().isoformat(), "cores": os.cpu_count(),
+                     "command": ".venv/bin/python bench/bench_forecast.py", "sizes": {}}
+    with tempfile.TemporaryDirectory() as tmp, Progress() as bar:
+        task = bar.add_task("benchmark", total=len(SIZES) * 3 + 1)
+        ws = Path(tmp) / "ws"
+        results["all_councils_5y_1000_draws"] = timed(
+            [sys.executable, "-c", COUNCIL_SCRIPT, str(ws)])
+        bar.advance(task)
+        for label, children in SIZES.items():
+            folder = synth(children, Path(tmp) / label)
+            row = {"children": children}
+            row["cs_demand_model"] = timed([str(CSDM), "-c", CSDM_SCRIPT,
+                                            str(folder / "csdm")])
+            bar.advance(task)
+            for draws in (1, 1000):
+                row[f"carecast_{draws}_draws"] = timed(
+                    [sys.executable, "-c", CARECAST_SCRIPT, str(folder / "returns"), str(ws),
+                     str(draws)])
+                bar.advance(task)
+            base = row["cs_demand_model"]
+            ours = row["carecast_1_draws"]
+            row["speedup_process_wall"] = round(base["process_wall_s"] / ours["process_wall_s"], 1)
+            row["speedup_work"] = round(base["work_s"] / ours["work_s"], 1)
+            results["sizes"][label] = row
+    big = results["sizes"]["100k"]
+    results["targets"] = [
+        {"target": "record-level end to end >= 10x faster than cs-demand-model (1-year daily)",
+         "value": {k: v["speedup_process_wall"] for k, v in results["sizes"].items()},
+         "met": all(v["speedup_process_wall"] >= 10 for v in results["sizes"].values())},
+        {"target": "1,000 draws at 100k episodes in <= 5 s (work)",
+         "value": big["carecast_1000_draws"]["work_s"],
+         "met": big["carecast_1000_draws"]["work_s"] <= 5},
+        {"target": "all-council 5-year forecast, 1,000 draws, <= 10 s on 2 cores (work)",
+         "value": results["all_councils_5y_1000_draws"]["work_s"],
+         "met": results["all_councils_5y_1000_draws"]["work_s"] <= 10},
+    ]
+    out = ROOT / "bench" / "results" / "speed.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

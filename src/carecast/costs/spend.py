@@ -1,0 +1,116 @@
+"""Spend by financial year: sum over days of children in care x weekly unit cost / 7.
+
+Unit costs come from ``costs.unit_costs`` (DfE LAIT S251, England, cash prices) and grow by
+``costs.inflation`` each year after the last published financial year. Council-level
+forecasts give the stock on 31 March only, so a financial year's child-days are the
+trapezoid between its opening and closing stock. Intervals are quantiles over draws.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from carecast import params
+from carecast.data import store
+from carecast.data.workspace import Workspace
+from carecast.model.council import ENGLAND, CouncilForecast, CouncilRates
+from carecast.model.schema import point_frame, summarise
+
+
+def financial_year(day: dt.date | pd.Timestamp) -> str:
+    """'2025-26' for any day from 1 April 2025 to 31 March 2026."""
+    start = day.year if day.month >= 4 else day.year - 1
+    return f"{start}-{str(start + 1)[2:]}"
+
+
+def weekly_cost(category: str, fy_start_year: int) -> float:
+    """England weekly unit cost (GBP) of ``category`` in the financial year starting then.
+
+    Categories are LAIT's (all_cla, fostering, residential, adoption) or the placement
+    categories of ``costs.category_costs``. Past the last published year, costs grow by
+    ``costs.inflation`` a year.
+    """
+    mapping = params.value("costs.category_costs")
+    key = mapping.get(category, category)
+    table = params.get("costs.unit_costs")
+    last = table.values[-1].start.year
+    year = min(fy_start_year, last)
+    value = float(table.at(dt.date(year, 4, 1))[key])
+    return value * (1 + float(params.value("costs.inflation"))) ** max(0, fy_start_year - last)
+
+
+def spend_by_financial_year(days: pd.DatetimeIndex, stock: np.ndarray,
+                            weekly_gbp: np.ndarray | float) -> tuple[list[str], np.ndarray]:
+    """Spend per financial year from a daily (or period-start) stock.
+
+    ``stock`` is (..., len(days)) children in care on each day, held until the next day
+    given; ``weekly_gbp`` broadcasts to ``stock`` (per day or per unit). Returns financial
+    year labels and spend (..., n_years) in GBP.
+    """
+    ends = np.append(days.values[1:], (days[-1] + pd.Timedelta(days=1)).to_datetime64())
+    lengths = (ends - days.values).astype("timedelta64[D]").astype(float)
+    daily = stock * np.asarray(weekly_gbp) / 7 * lengths
+    labels = [financial_year(d) for d in days]
+    years = sorted(set(labels))
+    idx = np.array([years.index(x) for x in labels])
+    out = np.zeros((*stock.shape[:-1], len(years)))
+    for j in range(len(years)):
+        out[..., j] = daily[..., idx == j].sum(-1)
+    return years, out
+
+
+def council_weekly_costs(ws: Workspace, rates: CouncilRates) -> np.ndarray:
+    """All-CLA weekly cost per council for the year after the origin: the council's own
+    RO3 CLA spend / child-weeks for the latest financial year ending by origin + 1 where
+    published, else England's LAIT figure, uprated to the origin + 1 price year."""
+    panel = store.la_panel(ws).values
+    fy_start = rates.origin
+    england = weekly_cost("all_cla", fy_start)
+    out = np.full(len(rates.codes), england)
+    for i, code in enumerate(rates.codes):
+        for year in (rates.origin + 1, rates.origin):
+            spend = panel.get("spend_cla_total_net_gbp_thousands")
+            try:
+                gbp = spend.loc[(code, year)] * 1000
+                weeks = (panel.loc[(code, year - 1), "cla_at_31_march"]
+                         + panel.loc[(code, year), "cla_at_31_march"]) / 2 * 365 / 7
+            except KeyError:
+                continue
+            if np.isfinite(gbp) and np.isfinite(weeks) and weeks > 0:
+                out[i] = gbp / weeks * (1 + float(params.value("costs.inflation"))) ** (
+                    fy_start - (year - 1))
+                break
+    return out
+
+
+def council_spend(forecast: CouncilForecast, stock0: np.ndarray, weekly_gbp: np.ndarray,
+                  inflation: float | None = None) -> pd.DataFrame:
+    """Spend by financial year (tidy schema, measure ``spend_cla_gbp``) for every council and
+    England (sum within draws). ``weekly_gbp`` is each council's cost in the first forecast
+    year; later years grow by ``inflation`` (default ``costs.inflation``)."""
+    g = float(params.value("costs.inflation")) if inflation is None else inflation
+    stock = forecast.draws["cla_at_31_march"]
+    opening = np.concatenate([np.broadcast_to(stock0, stock.shape[:2])[..., None],
+                              stock[..., :-1]], axis=2)
+    days = np.array([(dt.date(int(y), 3, 31) - dt.date(int(y) - 1, 3, 31)).days
+                     for y in forecast.years])
+    growth = (1 + g) ** np.arange(len(forecast.years))
+    spend = (opening + stock) / 2 * days * weekly_gbp[None, :, None] / 7 * growth
+    labels = np.array([f"{y - 1}-{str(y)[2:]}" for y in forecast.years])
+    n, h = len(forecast.codes), len(labels)
+    la = point_frame(np.repeat(forecast.codes, h), np.tile(labels, n), "spend_cla_gbp",
+                     forecast.model, {k: v.ravel() for k, v in summarise(spend).items()})
+    eng = point_frame(np.repeat(ENGLAND, h), labels, "spend_cla_gbp", forecast.model,
+                      summarise(spend.sum(axis=1)))
+    return pd.concat([la, eng], ignore_index=True)
+
+
+def ro3_actuals(ws: Workspace) -> pd.DataFrame:
+    """RO3 net CLA spend (GBP) by council and financial year, where published (2022-23 on)."""
+    values = store.la_panel(ws).values["spend_cla_total_net_gbp_thousands"].dropna() * 1000
+    frame = values.rename("ro3_actual_gbp").reset_index()
+    frame["period"] = [f"{y - 1}-{str(y)[2:]}" for y in frame["year"]]
+    return frame.rename(columns={"area_code": "la_code"}).drop(columns="year")

@@ -1,0 +1,286 @@
+"""Record-level multistate model from SSDA903 episodes.
+
+States are age in whole months (0-215, so single years of age 0-17) x broad placement
+category (fostering, residential, supported, other). From a reference window the model
+estimates, by single year of age and category, exposure-based daily rates (events / days
+at risk) of leaving care (by reason) and of moving category, each shrunk towards the
+category's all-age rate by a gamma prior worth ``prior_days`` of exposure; and entries by
+age and category as a daily count, or a rate per 10,000 children when a 0-17 population is
+given. Leaving at 18 is explicit: children reaching 216 months leave with reason
+``age_18``; nobody is ever in care at 18 (staying put is not modelled).
+
+``project`` runs a vectorised Monte Carlo: each draw takes its own rates from the gamma
+posteriors (rate uncertainty), entries are Poisson, and flows between states are expected
+values within a draw. Output (tidy schema plus ``state``/``reason``): monthly stock by
+state, entries, and exits by reason. ``MultistateRates`` is a plain copyable structure a
+scenario may change on a deep copy (entries never touch exit or move rates).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from carecast.model.schema import FORECAST_COLUMNS, summarise
+
+CATEGORIES = ("fostering", "residential", "supported", "other")
+REASONS = ("adopted", "special_guardianship", "returned_home", "independence", "other",
+           "age_18")
+N_AGES = 18
+MONTHS = N_AGES * 12
+DAY = pd.Timedelta(days=1)
+
+
+def exit_reason(rec: pd.Series) -> np.ndarray:
+    """Group SSDA903 REC codes into the model's exit reasons (age 18 is added separately)."""
+    rec = rec.fillna("").astype(str).str.upper()
+    out = np.full(len(rec), "other", dtype=object)
+    out[rec.isin(["E11", "E12"]).to_numpy()] = "adopted"
+    out[rec.str.match(r"^E4[1-8]$").to_numpy() & ~rec.isin(["E4A", "E4B"]).to_numpy()] = (
+        "special_guardianship")
+    out[rec.isin(["E4A", "E4B", "E13"]).to_numpy()] = "returned_home"
+    out[rec.isin(["E5", "E6", "E7", "E17"]).to_numpy()] = "independence"
+    return out
+
+
+@dataclass(frozen=True)
+class MultistateRates:
+    """Learned rates; gamma posteriors as (events, exposure days) pairs.
+
+    exit_events (18, 4, reasons-1), move_events (18, 4, 4), exposure (18, 4),
+    entry_events (18, 4) over ``window_days``; stock0 (216, 4) on ``start``.
+    ``entry_multiplier`` (scalar or per month ahead) scales entries only.
+    """
+
+    start: pd.Timestamp
+    window_days: float
+    stock0: np.ndarray
+    exposure: np.ndarray
+    exit_events: np.ndarray
+    exit_prior: np.ndarray
+    move_events: np.ndarray
+    move_prior: np.ndarray
+    entry_events: np.ndarray
+    population: float | None
+    prior_days: float
+    entry_multiplier: float | np.ndarray = 1.0
+
+    def entry_rate_per_10000(self) -> float | None:
+        """Entries a year per 10,000 children aged 0-17 (None without a population)."""
+        if not self.population:
+            return None
+        return float(self.entry_events.sum() / self.window_days * 365.25 / self.population * 1e4)
+
+    def with_entries(self, multiplier: float | np.ndarray) -> MultistateRates:
+        """A copy with entries scaled (e.g. 0.9 for 10% fewer); exit and move rates untouched."""
+        return replace(copy.deepcopy(self), entry_multiplier=multiplier)
+
+
+def _events(eps: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, np.ndarray]:
+    """Exposure, exits by reason, moves and entries by (age year, category) in [lo, hi)."""
+    eps = eps.sort_values(["child", "decom"]).reset_index(drop=True)
+    cat = pd.Categorical(eps["category"], categories=CATEGORIES).codes
+    cat = np.where(cat < 0, CATEGORIES.index("other"), cat)
+    start = eps["decom"].to_numpy("datetime64[D]")
+    end = eps["dec"].fillna(hi).to_numpy("datetime64[D]")
+    dob = eps["dob"].to_numpy("datetime64[D]")
+    lo_d, hi_d = np.datetime64(lo.date()), np.datetime64(hi.date())
+    s, e = np.maximum(start, lo_d), np.minimum(end, hi_d)
+    exposure = np.zeros((N_AGES, len(CATEGORIES)))
+    age_start = (s - dob).astype(float) / 365.25
+    for a in range(N_AGES):
+        a_lo = dob + np.round(a * 365.25).astype("timedelta64[D]")
+        a_hi = dob + np.round((a + 1) * 365.25).astype("timedelta64[D]")
+        days = (np.minimum(e, a_hi) - np.maximum(s, a_lo)).astype(float)
+        np.add.at(exposure[a], cat, np.clip(days, 0, None))
+    same_child_next = (eps["child"].shift(-1) == eps["child"]).to_numpy()
+    next_start = eps["decom"].shift(-1).to_numpy("datetime64[D]")
+    next_cat = np.roll(cat, -1)
+    ended = eps["dec"].notna().to_numpy() & (end >= lo_d) & (end < hi_d)
+    continues = ended & same_child_next & (next_start == end)
+    age_end = np.clip(((end - dob).astype(float) / 365.25).astype(int), 0, N_AGES - 1)
+    leaves = ended & ~continues & ((end - dob).astype(float) / 365.25 < N_AGES - 1 / 365.25)
+    reasons = exit_reason(eps["rec"])
+    exits = np.zeros((N_AGES, len(CATEGORIES), len(REASONS) - 1))
+    for j, reason in enumerate(REASONS[:-1]):
+        m = leaves & (reasons == reason)
+        np.add.at(exits[:, :, j], (age_end[m], cat[m]), 1)
+    moves = np.zeros((N_AGES, len(CATEGORIES), len(CATEGORIES)))
+    m = continues & (next_cat != cat)
+    np.add.at(moves, (age_end[m], cat[m], next_cat[m]), 1)
+    prev_end = eps["dec"].shift(1).to_numpy("datetime64[D]")
+    same_child_prev = (eps["child"].shift(1) == eps["child"]).to_numpy()
+    new = ~(same_child_prev & (prev_end == start)) & (start >= lo_d) & (start < hi_d)
+    entries = np.zeros((N_AGES, len(CATEGORIES)))
+    age_in = np.clip(age_start.astype(int), 0, N_AGES - 1)
+    np.add.at(entries, (age_in[new], cat[new]), 1)
+    return {"exposure": exposure, "exits": exits, "moves": moves, "entries": entries}
+
+
+class MultistateModel:
+    """Exposure-based multistate model of one council's children in care (see module doc).
+
+    Settings: ``reference_days`` (window before the last date in the data), ``prior_days``
+    (shrinkage strength), ``n_draws``, ``random_state``, ``population`` (0-17; None ->
+    entries are a flat daily count).
+    """
+
+    def __init__(self, *, reference_days: int = 730, prior_days: float = 365.0,
+                 n_draws: int = 1000, random_state: int = 0,
+                 population: float | None = None, name: str = "multistate") -> None:
+        self.reference_days = reference_days
+        self.prior_days = prior_days
+        self.n_draws = n_draws
+        self.random_state = random_state
+        self.population = population
+        self.name = name
+
+    def fit(self, episodes: pd.DataFrame, end: pd.Timestamp | None = None) -> MultistateModel:
+        """Estimate rates from episodes (columns child, decom, dec, rec, category, dob)."""
+        eps = episodes.copy()
+        if "category_broad" in eps:
+            eps["category"] = eps["category_broad"]
+        for c in ("decom", "dec", "dob"):
+            eps[c] = pd.to_datetime(eps[c])
+        if end is None:
+            end = max(eps["decom"].max(), eps["dec"].max()) + DAY
+        start = end - pd.Timedelta(days=self.reference_days)
+        ev = _events(eps, start, end)
+        exposure = ev["exposure"]
+        cat_exposure = exposure.sum(0)[None, :, None]
+        k = self.prior_days
+        exit_prior = ev["exits"].sum(0, keepdims=True) / np.maximum(cat_exposure, 1) * k
+        move_prior = ev["moves"].sum(0, keepdims=True) / np.maximum(cat_exposure, 1) * k
+        open_at_end = (eps["decom"] < end) & (eps["dec"].isna() | (eps["dec"] >= end))
+        now = eps[open_at_end]
+        months = ((end - now["dob"]).dt.days / 365.25 * 12).astype(int).clip(0, MONTHS - 1)
+        cat = pd.Categorical(now["category"], categories=CATEGORIES).codes
+        stock0 = np.zeros((MONTHS, len(CATEGORIES)))
+        np.add.at(stock0, (months.to_numpy(), np.where(cat < 0, 3, cat)), 1)
+        self.rates_ = MultistateRates(
+            start=end, window_days=float(self.reference_days), stock0=stock0,
+            exposure=exposure, exit_events=ev["exits"],
+            exit_prior=np.broadcast_to(exit_prior, ev["exits"].shape).copy(),
+            move_events=ev["moves"],
+            move_prior=np.broadcast_to(move_prior, ev["moves"].shape).copy(),
+            entry_events=ev["entries"], population=self.population, prior_days=k,
+        )
+        return self
+
+    def project(self, months: int, *, rates: MultistateRates | None = None,
+                n_draws: int | None = None, random_state: int | None = None,
+                population: np.ndarray | float | None = None) -> pd.DataFrame:
+        """Simulate ``months`` months; returns the tidy schema with ``state``/``reason``.
+
+        Daily dynamics are exact: within a month rates are constant, so each month applies
+        the one-day transition matrix raised to the month's length (and its geometric sum
+        for entries spread over the month). ``population`` (scalar or per month) rescales
+        entries when the model has a population: entries = rate per child x population.
+        """
+        r = self.rates_ if rates is None else rates
+        rng = np.random.default_rng(self.random_state if random_state is None else random_state)
+        n = self.n_draws if n_draws is None else n_draws
+        k, n_cat, n_exit = r.prior_days, len(CATEGORIES), len(REASONS) - 1
+        exposure = (r.exposure + k)[None, :, :, None]
+        exit_rate = rng.gamma(r.exit_events + r.exit_prior, size=(n, *r.exit_events.shape)
+                              ) / exposure
+        move_rate = rng.gamma(r.move_events + r.move_prior, size=(n, *r.move_events.shape)
+                              ) / exposure
+        idx = np.arange(n_cat)
+        move_rate[:, :, idx, idx] = 0.0
+        entry_rate = rng.gamma(r.entry_events + 0.01, size=(n, *r.entry_events.shape)
+                               ) / r.window_days
+        # One-day transition matrix over categories + absorbing exit reasons.
+        rates_out = np.concatenate([move_rate, exit_rate], axis=-1)
+        total = rates_out.sum(-1, keepdims=True)
+        p_out = 1 - np.exp(-total)
+        day = np.zeros((n, N_AGES, n_cat + n_exit, n_cat + n_exit))
+        day[..., :n_cat, :] = np.where(total > 0, rates_out / np.maximum(total, 1e-300), 0) * p_out
+        day[..., idx, idx] = 1 - p_out[..., 0]
+        day[..., n_cat:, n_cat:] = np.eye(n_exit)
+        ratio = np.ones(months)
+        if population is not None and r.population:
+            ratio = np.broadcast_to(np.asarray(population, float) / r.population, (months,))
+        mult = np.broadcast_to(np.asarray(r.entry_multiplier, float), (months,)) * ratio
+        first = r.start.normalize()
+        dates = pd.date_range(first + pd.offsets.MonthBegin(1), periods=months, freq="MS")
+        lengths = np.diff(np.r_[np.datetime64(first.date()), dates.values.astype("datetime64[D]")]
+                          ).astype(int)
+        powers, sums = self._powers(day, set(lengths.tolist()))
+        stock = np.broadcast_to(r.stock0.reshape(N_AGES, 12, n_cat),
+                                (n, N_AGES, 12, n_cat)).astype(float).copy()
+        out_stock = np.empty((months, n, N_AGES, n_cat))
+        out_entries = np.empty((months, n))
+        out_exits = np.zeros((months, n, len(REASONS)))
+        for month, d in enumerate(lengths):
+            arrivals = rng.poisson(entry_rate * d * mult[month])
+            out_entries[month] = arrivals.sum((1, 2))
+            moved = stock @ powers[d][..., :n_cat, :]
+            moved += (arrivals / (12 * d))[:, :, None, :] @ sums[d][..., :n_cat, :]
+            out_exits[month, :, :n_exit] = moved[..., n_cat:].sum((1, 2))
+            stock = moved[..., :n_cat].reshape(n, MONTHS, n_cat)
+            out_exits[month, :, -1] = stock[:, -1].sum(-1)
+            stock = np.concatenate([np.zeros_like(stock[:, :1]), stock[:, :-1]], axis=1)
+            stock = stock.reshape(n, N_AGES, 12, n_cat)
+            out_stock[month] = stock.sum(2)
+        return self._frame(dates, out_stock, out_entries, out_exits)
+
+    @staticmethod
+    def _powers(day: np.ndarray, lengths: set[int]
+                ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+        """A^d and sum_{j<d} A^j for each month length d needed."""
+        powers, sums = {}, {}
+        power = np.broadcast_to(np.eye(day.shape[-1]), day.shape).copy()
+        total = np.zeros_like(day)
+        for d in range(1, max(lengths) + 1):
+            total += power
+            power = power @ day
+            if d in lengths:
+                powers[d], sums[d] = power.copy(), total.copy()
+        return powers, sums
+
+    def _frame(self, dates: pd.DatetimeIndex, stock: np.ndarray, entries: np.ndarray,
+               exits: np.ndarray) -> pd.DataFrame:
+        months = len(dates)
+        periods = np.array([d.strftime("%Y-%m-01") for d in dates])
+        frames = []
+        s = summarise(stock.reshape(months, stock.shape[1], -1).transpose(1, 0, 2))
+        states = [f"{a}:{c}" for a in range(N_AGES) for c in CATEGORIES]
+        frames.append(pd.DataFrame({
+            "period": np.repeat(periods, len(states)), "measure": "stock",
+            "state": np.tile(states, months), **{k: v.ravel() for k, v in s.items()}}))
+        frames.append(pd.DataFrame({"period": periods, "measure": "stock", "state": "all",
+                                    **summarise(stock.sum((2, 3)).T)}))
+        frames.append(pd.DataFrame({"period": periods, "measure": "entries", "state": "all",
+                                    **summarise(entries.T)}))
+        e = summarise(exits.transpose(1, 0, 2))
+        frames.append(pd.DataFrame({
+            "period": np.repeat(periods, len(REASONS)), "measure": "exits",
+            "state": np.tile(REASONS, months), **{k: v.ravel() for k, v in e.items()}}))
+        out = pd.concat(frames, ignore_index=True).assign(la_code="workspace", model=self.name)
+        return out[[*FORECAST_COLUMNS[:3], "state", *FORECAST_COLUMNS[3:]]]
+
+
+def forecast_workspace(ws: object, *, months: int, reference_days: int, n_draws: int,
+                       council: str | None = None, population: float | None = None,
+                       random_state: int = 0) -> pd.DataFrame:
+    """Fit on the workspace's ingested 903 episodes and project monthly.
+
+    The 0-17 population is ``population`` if given, else the council's latest published
+    pop_0_17 when ``council`` is given, else None (entries stay a daily count).
+    """
+    from carecast.data import store
+    from carecast.data.ssda903.store import load_episodes
+
+    if population is None and council is not None:
+        series = store.la_panel(ws).series(council, "pop_0_17")  # type: ignore[arg-type]
+        population = float(series.iloc[-1]) if len(series) else None
+    model = MultistateModel(reference_days=reference_days, n_draws=n_draws,
+                            population=population, random_state=random_state)
+    frame = model.fit(load_episodes(ws)).project(months)  # type: ignore[arg-type]
+    if council:
+        frame["la_code"] = council
+    return frame
