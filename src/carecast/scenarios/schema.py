@@ -1,0 +1,300 @@
+"""The scenario file: a named set of service-level changes to a baseline forecast.
+
+A scenario is a *delta*, never an edit: it lists levers (entries, exits, placement mix, unit
+costs), an investment and optional parameter overrides, each with a start date and a
+phase-in. ``a + b`` composes two scenarios; where both name the same lever or investment,
+or override the same parameter date, the later one wins. Files are YAML; a bad file raises
+:class:`~carecast.data.errors.InputError` naming the file, line and key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from carecast import params
+from carecast.data.errors import InputError
+
+EXIT_ROUTES = ("reunification", "special_guardianship", "adoption", "child_arrangements")
+CATEGORIES = ("fostering", "residential", "supported", "placed_with_parents",
+              "placed_for_adoption", "other")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    title: str
+    href: str
+
+
+class Segment(_Strict):
+    """Entries of children in these groups only (DfE 'started' tables; short names in
+    ``parameters/scenarios/segments.yaml``). Empty lists mean everyone."""
+
+    age: list[str] = []
+    need: list[str] = []
+    legal_status: list[str] = []
+
+    @model_validator(mode="after")
+    def _known(self) -> Segment:
+        names = params.value("scenarios.segments")
+        for field in ("age", "need", "legal_status"):
+            unknown = sorted(set(getattr(self, field)) - set(names[field]))
+            if unknown:
+                raise ValueError(f"unknown {field} {unknown}; use one of {sorted(names[field])}")
+        return self
+
+
+class _Lever(_Strict):
+    """Common timing: effect ramps linearly from ``start`` to full over ``phase_in_years``."""
+
+    name: str | None = None
+    start: dt.date
+    phase_in_years: float | None = Field(default=None, ge=0, le=20)
+    note: str = ""
+
+
+class EntriesLever(_Lever):
+    """Fewer children entering care: by a percentage or by a number a year."""
+
+    kind: Literal["entries"]
+    reduce_percent: float | None = Field(default=None, ge=0, le=100)
+    reduce_per_year: float | None = Field(default=None, ge=0)
+    segment: Segment | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> EntriesLever:
+        if (self.reduce_percent is None) == (self.reduce_per_year is None):
+            raise ValueError("give exactly one of reduce_percent or reduce_per_year")
+        return self
+
+
+class ExitsLever(_Lever):
+    """More children leaving care by one route, or shorter time in care overall."""
+
+    kind: Literal["exits"]
+    route: Literal["reunification", "special_guardianship", "adoption",
+                   "child_arrangements"] | None = None
+    raise_percent: float | None = Field(default=None, ge=0, le=500)
+    shorten_time_percent: float | None = Field(default=None, ge=0, lt=100)
+
+    @model_validator(mode="after")
+    def _one(self) -> ExitsLever:
+        if (self.raise_percent is None) == (self.shorten_time_percent is None):
+            raise ValueError("give exactly one of raise_percent or shorten_time_percent")
+        if (self.raise_percent is None) != (self.route is None):
+            raise ValueError("raise_percent needs a route; shorten_time_percent takes none")
+        return self
+
+
+class PlacementMoveLever(_Lever):
+    """Move children from one placement category to another (e.g. residential to fostering):
+    a number a year (moved children stay moved until they leave care), or down to a target
+    share of children in care (a fraction, or the statistical neighbours' median)."""
+
+    kind: Literal["placement_move"]
+    from_category: Literal[CATEGORIES] = "residential"  # type: ignore[valid-type]
+    to_category: Literal[CATEGORIES] = "fostering"  # type: ignore[valid-type]
+    children_per_year: float | None = Field(default=None, gt=0)
+    target_share: float | Literal["neighbours_median"] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> PlacementMoveLever:
+        if (self.children_per_year is None) == (self.target_share is None):
+            raise ValueError("give exactly one of children_per_year or target_share")
+        if isinstance(self.target_share, float) and not 0 <= self.target_share <= 1:
+            raise ValueError("target_share is a fraction from 0 to 1")
+        if self.from_category == self.to_category:
+            raise ValueError("from_category and to_category must differ")
+        return self
+
+
+class FosterCarersLever(_Lever):
+    """Recruit in-house foster carers, each caring for some children who would otherwise be
+    with independent fostering agencies (IFAs). DfE publishes no council split of fostering
+    by provider, so the weekly IFA premium over in-house care is the user's stated
+    assumption; a one-off cost per carer recruited counts as investment."""
+
+    kind: Literal["foster_carers"]
+    carers_per_year: float = Field(gt=0)
+    children_per_carer: float = Field(gt=0, le=6)
+    ifa_minus_in_house_gbp_per_week: float = Field(ge=0)
+    cost_gbp_per_carer: float = Field(default=0.0, ge=0)
+
+
+class UnitCostLever(_Lever):
+    """A change to the weekly unit cost of one placement category, in the scenario only."""
+
+    kind: Literal["unit_cost"]
+    category: Literal[CATEGORIES]  # type: ignore[valid-type]
+    change_percent: float = Field(ge=-100, le=500)
+
+
+Lever = Annotated[
+    EntriesLever | ExitsLever | PlacementMoveLever | FosterCarersLever | UnitCostLever,
+    Field(discriminator="kind"),
+]
+
+
+class Investment(_Strict):
+    """What the change costs: a sum a year, or a cost per family times families reached."""
+
+    name: str | None = None
+    start: dt.date
+    end: dt.date | None = None
+    gbp_per_year: float | None = Field(default=None, ge=0)
+    gbp_per_family: float | None = Field(default=None, ge=0)
+    families_per_year: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one(self) -> Investment:
+        per_family = self.gbp_per_family is not None or self.families_per_year is not None
+        if (self.gbp_per_year is None) == (not per_family):
+            raise ValueError("give gbp_per_year, or gbp_per_family with families_per_year")
+        if per_family and (self.gbp_per_family is None or self.families_per_year is None):
+            raise ValueError("gbp_per_family needs families_per_year (and the reverse)")
+        return self
+
+    @property
+    def annual_gbp(self) -> float:
+        if self.gbp_per_year is not None:
+            return self.gbp_per_year
+        return float(self.gbp_per_family) * float(self.families_per_year)  # type: ignore[arg-type]
+
+
+def _merge_named(first: list[Any], second: list[Any]) -> list[Any]:
+    """Concatenate; an item of ``second`` replaces an item of ``first`` with the same name."""
+    names = {item.name for item in second if item.name}
+    return [item for item in first if not item.name or item.name not in names] + list(second)
+
+
+class Scenario(_Strict):
+    """A named delta on the baseline; see the module docstring."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    sources: list[Source] = []
+    levers: list[Lever] = []
+    investment: list[Investment] = []
+    inflation_percent: float | dict[int, float] | None = None
+    parameter_changes: dict[str, dict[dt.date, Any]] = {}
+
+    @field_validator("parameter_changes")
+    @classmethod
+    def _known_parameters(cls, value: dict[str, dict[dt.date, Any]]) -> dict[str, Any]:
+        for name in value:
+            try:
+                params.get(name)
+            except (KeyError, FileNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown parameter {name!r}") from exc
+        return value
+
+    def __add__(self, other: Scenario) -> Scenario:
+        changes = {k: dict(v) for k, v in self.parameter_changes.items()}
+        for key, dated in other.parameter_changes.items():
+            changes.setdefault(key, {}).update(dated)
+        return Scenario(
+            name=f"{self.name} + {other.name}",
+            description="; ".join(d for d in (self.description, other.description) if d),
+            sources=[*self.sources, *(s for s in other.sources if s not in self.sources)],
+            levers=_merge_named(self.levers, other.levers),
+            investment=_merge_named(self.investment, other.investment),
+            inflation_percent=(other.inflation_percent if other.inflation_percent is not None
+                               else self.inflation_percent),
+            parameter_changes=changes,
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.levers or self.investment or self.parameter_changes)
+
+    def inflation_for(self, year: int) -> float:
+        """Price growth (fraction) in the financial year ending 31 March ``year``; real terms
+        (0) unless the file says otherwise."""
+        p = self.inflation_percent
+        if p is None:
+            return 0.0
+        if isinstance(p, float | int):
+            return float(p) / 100
+        known = [y for y in sorted(p) if y <= year]
+        return p[known[-1]] / 100 if known else 0.0
+
+    def to_yaml(self) -> str:
+        data = self.model_dump(mode="json", exclude_defaults=True)
+        data["levers"] = [lever.model_dump(mode="json", exclude_defaults=True)
+                          | {"kind": lever.kind} for lever in self.levers]
+        if not data["levers"]:
+            data.pop("levers")
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(self.to_yaml(), encoding="utf-8")
+        return path
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (or its deepest existing parent)."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if k.value == str(key)]
+            if not match:
+                return line
+            keys = [k for k, v in node.value if k.value == str(key)]
+            line, node = keys[0].start_mark.line + 1, match[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def parse(text: str, *, file: str | Path = "<scenario>") -> Scenario:
+    """A Scenario from YAML text; any problem raises InputError naming file, line and key."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file,
+                         row=mark.line + 1 if mark else None) from None
+    if not isinstance(data, dict):
+        raise InputError("a scenario file is a mapping with at least 'name'", file=file, row=1)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p in
+                                                   {"entries", "exits", "placement_move",
+                                                    "foster_carers", "unit_cost"}))
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        raise InputError(f"{message} (key '{key}')", file=file, row=_line_of(node, loc),
+                         column=str(loc[-1]) if loc else None) from None
+
+
+PRESETS = Path(__file__).parent / "presets"
+
+
+def preset_names() -> list[str]:
+    """The documented preset scenarios shipped with carecast."""
+    return sorted(p.stem for p in PRESETS.glob("*.yaml"))
+
+
+def load(path: str | Path) -> Scenario:
+    """Read a scenario file (a path, or a preset name such as ``avoidable_entries``)."""
+    path = Path(path)
+    if not path.exists():
+        if str(path) not in preset_names():
+            raise InputError(f"no such scenario file or preset (presets: "
+                             f"{', '.join(preset_names())})", file=path)
+        path = PRESETS / f"{path}.yaml"
+    return parse(path.read_text(encoding="utf-8"), file=path)
