@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install what the web app and its browser tests need, idempotently:
+#   - GOV.UK Frontend and axe-core from the npm registry into ./node_modules
+#   - Debian's chromium (Playwright drives it; never a downloaded browser)
+# Usage: bash scripts/setup-web.sh   (run from anywhere; needs root or sudo for apt-get)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+if [ ! -f node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css ] \
+   || [ ! -f node_modules/axe-core/axe.min.js ]; then
+  if [ -f package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+  else
+    npm install --no-audit --no-fund --loglevel=error
+  fi
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  sudo_cmd=""
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "web setup ready: $(node -p "require('./node_modules/govuk-frontend/package.json').version" 2>/dev/null || echo '?') govuk-frontend, $(/usr/bin/chromium --version 2>/dev/null || echo 'no chromium')"

@@ -1,0 +1,36 @@
+"""``carecast serve``: run the web app on this machine."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from carecast.cli.common import WorkspaceOpt, console, friendly_errors
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Accounts and audit database URL (default: an SQLite file in the workspace; "
+        "e.g. postgresql://user@host/carecast).",
+        show_default=False,
+    ),
+]
+
+
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database: DatabaseOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Serve the web app: public maps and council pages, and signed-in record-level pages."""
+    import uvicorn
+
+    from carecast.web import Settings, create_app
+
+    app = create_app(Settings.from_workspace(workspace, database))
+    console.print(f"carecast is serving on http://{host}:{port}/ (Ctrl+C stops it)")
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="warning")

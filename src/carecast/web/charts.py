@@ -1,0 +1,245 @@
+"""Server-side SVG charts: choropleth, hex cartogram and line charts with interval bands.
+
+Drawn in Python so pages are fast, need no JavaScript and no chart library; every chart sits
+beside a table holding the same numbers. Map outlines are projected once per app
+(:func:`project_shapes`) and only the colours change per request.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup, escape
+
+# Sequential blues, light to dark; the darkest classes carry white text nowhere, so only
+# fill contrast against the white borders matters. Missing data is a pale grey.
+MAP_CLASSES = ("#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
+MISSING = "#f3f2f1"
+# Line colours (GOV.UK palette) paired with dash patterns, so series differ without colour.
+LINE_STYLES = (
+    ("#1d70b8", ""),
+    ("#0b0c0c", "6 4"),
+    ("#d4351c", "2 3"),
+    ("#00703c", "10 3 2 3"),
+    ("#6f72af", "1 0"),
+    ("#f47738", "8 2"),
+)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One council's outline as an SVG path, already projected to the map's box."""
+
+    code: str
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class MapFrame:
+    width: int
+    height: int
+    shapes: tuple[Shape, ...]
+
+
+def _rings(geometry: dict[str, Any]) -> Iterable[list[list[float]]]:
+    coords = geometry["coordinates"]
+    polygons = [coords] if geometry["type"] == "Polygon" else coords
+    for polygon in polygons:
+        yield from polygon
+
+
+def project_shapes(geojson: dict[str, Any], *, geographic: bool, width: int = 480) -> MapFrame:
+    """Project GeoJSON features (with a ``code`` property) into an SVG box ``width`` wide.
+
+    Longitude/latitude get a plate carree with longitudes shrunk by cos(mean latitude),
+    close enough for England at this size; planar cartogram coordinates are used as they are.
+    """
+    features = [f for f in geojson["features"] if f["properties"].get("code")]
+    points = [pt for f in features for ring in _rings(f["geometry"]) for pt in ring]
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    x_scale = math.cos(math.radians((min(ys) + max(ys)) / 2)) if geographic else 1.0
+    span_x = (max(xs) - min(xs)) * x_scale
+    span_y = max(ys) - min(ys)
+    pad = 4
+    scale = (width - 2 * pad) / span_x
+    height = round(span_y * scale + 2 * pad)
+
+    min_x, max_y = min(xs), max(ys)
+
+    def xy(pt: list[float]) -> str:
+        x = pad + (pt[0] - min_x) * x_scale * scale
+        y = pad + (max_y - pt[1]) * scale
+        return f"{x:.0f} {y:.0f}" if geographic else f"{x:.1f} {y:.1f}"
+
+    shapes = []
+    for feature in features:
+        parts = []
+        for ring in _rings(feature["geometry"]):
+            # Points that land on the same tenth of a pixel add bytes but no detail.
+            points = [xy(pt) for pt in ring]
+            kept = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
+            if len(kept) >= 3:
+                parts.append("M" + "L".join(kept) + "Z")
+        props = feature["properties"]
+        name = props.get("utla23_name") or props.get("cua-name") or props["code"]
+        shapes.append(Shape(code=str(props["code"]), name=str(name), path="".join(parts)))
+    return MapFrame(width=width, height=height, shapes=tuple(sorted(shapes, key=lambda s: s.name)))
+
+
+def quantile_breaks(values: Iterable[float], n_classes: int = len(MAP_CLASSES)) -> list[float]:
+    """Upper bounds of equal-count classes (the last is the maximum)."""
+    ordered = sorted(v for v in values if v is not None and not math.isnan(v))
+    if not ordered:
+        return []
+    return [ordered[min(len(ordered) - 1, math.ceil(len(ordered) * k / n_classes) - 1)]
+            for k in range(1, n_classes + 1)]
+
+
+def colour_for(value: float | None, breaks: Sequence[float]) -> str:
+    if value is None or math.isnan(value) or not breaks:
+        return MISSING
+    for colour, upper in zip(MAP_CLASSES, breaks, strict=False):
+        if value <= upper:
+            return colour
+    return MAP_CLASSES[-1]
+
+
+def choropleth(
+    frame: MapFrame,
+    values: dict[str, float | None],
+    *,
+    title: str,
+    href: Callable[[str], str],
+    describe: Callable[[str, str, float | None], str],
+    breaks: Sequence[float],
+    selected: str | None = None,
+) -> Markup:
+    """A map whose shapes are links named "<council>: <value>", coloured by ``breaks``."""
+    body = []
+    for shape in frame.shapes:
+        value = values.get(shape.code)
+        label = escape(describe(shape.code, shape.name, value))
+        css = ' class="selected"' if shape.code == selected else ""
+        body.append(
+            f'<a href="{escape(href(shape.code))}" aria-label="{label}"{css}>'
+            f'<path d="{shape.path}" fill="{colour_for(value, breaks)}"><title>{label}</title>'
+            "</path></a>"
+        )
+    return Markup(
+        f'<svg class="cc-map" viewBox="0 0 {frame.width} {frame.height}" role="group" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+        f"{''.join(body)}</svg>"
+    )
+
+
+def legend(breaks: Sequence[float], fmt: Callable[[float], str]) -> list[dict[str, str]]:
+    """Legend rows (colour, range text) for the map's classes and the missing-data grey."""
+    rows = []
+    lower: float | None = None
+    for colour, upper in zip(MAP_CLASSES, breaks, strict=False):
+        text = f"up to {fmt(upper)}" if lower is None else f"over {fmt(lower)} to {fmt(upper)}"
+        rows.append({"colour": colour, "text": text})
+        lower = upper
+    rows.append({"colour": MISSING, "text": "no data"})
+    return rows
+
+
+@dataclass
+class Series:
+    """A line, with optional interval bands as (x, low, high) triples keyed by label."""
+
+    name: str
+    points: list[tuple[int, float]]
+    bands: dict[str, list[tuple[int, float, float]]] = field(default_factory=dict)
+
+
+def _nice_ticks(low: float, high: float, n: int = 5) -> list[float]:
+    if high <= low:
+        high = low + 1
+    raw = (high - low) / n
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    start = math.floor(low / step) * step
+    ticks = []
+    value = start
+    while value <= high + step * 0.5:
+        ticks.append(round(value, 10))
+        value += step
+    return ticks
+
+
+def line_chart(
+    series: Sequence[Series],
+    *,
+    title: str,
+    description: str,
+    fmt: Callable[[float], str],
+    width: int = 640,
+    height: int = 300,
+) -> Markup:
+    """Lines over years with shaded interval bands (widest first); role="img" named by title
+    and summary."""
+    xs = [x for s in series for x, _ in s.points] + [
+        x for s in series for band in s.bands.values() for x, _, _ in band
+    ]
+    ys = [y for s in series for _, y in s.points] + [
+        v for s in series for band in s.bands.values() for _, lo, hi in band for v in (lo, hi)
+    ]
+    if not xs:
+        return Markup("")
+    left, right, top, bottom = 64, 16, 12, 36
+    ticks = _nice_ticks(min(0.0, min(ys)), max(ys))
+    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+    y0, y1 = ticks[0], ticks[-1]
+
+    def px(x: float) -> float:
+        return left + (x - x0) / (x1 - x0) * (width - left - right)
+
+    def py(y: float) -> float:
+        return top + (y1 - y) / (y1 - y0) * (height - top - bottom)
+
+    uid = zlib.crc32(f"{title}|{description}".encode())
+    out = [
+        f'<svg class="cc-chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="t{uid} d{uid}" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="t{uid}">{escape(title)}</title><desc id="d{uid}">{escape(description)}</desc>',
+    ]
+    for tick in ticks:
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{py(tick):.1f}" y2="{py(tick):.1f}" '
+            f'stroke="#b1b4b6" stroke-width="0.5"/><text x="{left - 6}" y="{py(tick) + 4:.1f}" '
+            f'text-anchor="end">{escape(fmt(tick))}</text>'
+        )
+    step = max(1, math.ceil((x1 - x0) / 8))
+    for year in range(int(x0), int(x1) + 1, step):
+        out.append(
+            f'<text x="{px(year):.1f}" y="{height - 12}" text-anchor="middle">{year}</text>'
+        )
+    for index, s in enumerate(series):
+        colour, dash = LINE_STYLES[index % len(LINE_STYLES)]
+        for opacity, band in zip((0.15, 0.3), s.bands.values(), strict=False):
+            upper = " ".join(f"{px(x):.1f},{py(hi):.1f}" for x, _, hi in band)
+            lower = " ".join(f"{px(x):.1f},{py(lo):.1f}" for x, lo, _ in reversed(band))
+            out.append(f'<polygon points="{upper} {lower}" fill="{colour}" '
+                       f'fill-opacity="{opacity}"/>')
+        line = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in s.points)
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        out.append(f'<polyline points="{line}" fill="none" stroke="{colour}" '
+                   f'stroke-width="2.5"{dash_attr}/>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def line_legend(series: Sequence[Series]) -> list[dict[str, str]]:
+    """Legend rows (colour, dash, name) in the order lines were drawn."""
+    return [
+        {"colour": LINE_STYLES[i % len(LINE_STYLES)][0],
+         "dash": LINE_STYLES[i % len(LINE_STYLES)][1], "name": s.name}
+        for i, s in enumerate(series)
+    ]

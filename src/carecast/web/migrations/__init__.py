@@ -1,0 +1,1 @@
+"""Alembic migrations for the web app's accounts and audit database."""

@@ -1,0 +1,309 @@
+"""What each public page shows, as plain data: the HTML pages and the JSON API both call these.
+
+A builder returns a dict with ``title``, ``tables`` (:class:`Table`, downloadable) and
+anything else its template draws (charts, summary rows). Builders are pure functions of the
+in-memory :class:`PublicData`, so the routes cache their results per argument tuple.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from carecast import OGL_ATTRIBUTION
+from carecast.benchmark import compare as bench
+from carecast.benchmark.indicators import Indicator
+from carecast.data import catalogue, measures, profile, store
+from carecast.web import charts
+from carecast.web.charts import Series
+from carecast.web.public import PublicData
+from carecast.web.tables import Column, Table, format_value
+
+DEFAULT_INDICATOR = "cla_rate"
+TREND_INDICATORS = ("cla_rate", "cla_starts_rate", "ceased_rate", "cin_rate", "cpp_rate")
+FORECAST_MEASURES = ("cla_at_31_march", "cla_started", "cla_ceased")
+BOUNDARY_ATTRIBUTION = (
+    "Contains OS data © Crown copyright and database right 2024 (ONS boundaries). "
+    "Hex cartogram: House of Commons Library, Open Parliament Licence."
+)
+CELL_KIND = {"rate": "rate", "percent": "percent", "money": "money", "ordinal": "number"}
+
+
+def _kind(indicator: Indicator) -> str:
+    return CELL_KIND.get(indicator.kind, "number")
+
+
+def _fmt(indicator: Indicator) -> Callable[[float | None], str]:
+    kind = _kind(indicator)
+    return lambda v: format_value(v, kind)
+
+
+def choose(data: PublicData, indicator: str | None, year: int | None) -> tuple[Indicator, int]:
+    """The indicator and year a map shows: the asked-for ones when valid, else defaults."""
+    chosen = indicator if indicator in data.indicators else DEFAULT_INDICATOR
+    years = data.years(chosen)
+    return data.indicators[chosen], year if year in years else years[-1]
+
+
+def home(data: PublicData, indicator_id: str | None, year: int | None) -> dict[str, Any]:
+    indicator, year = choose(data, indicator_id, year)
+    values = data.la_values(indicator.id, year)
+    breaks = charts.quantile_breaks(values.values())
+    fmt = _fmt(indicator)
+
+    def describe(code: str, name: str, value: float | None) -> str:
+        return f"{name}: {fmt(value) if value is not None else 'no data'}"
+
+    def href(code: str) -> str:
+        return f"/council/{code}"
+
+    rows = []
+    for position, (code, value) in enumerate(sorted(values.items(), key=lambda kv: -kv[1]), 1):
+        council = data.by_code[code]
+        rows.append({"position": position, "code": code, "name": council.name,
+                     "region": council.region_name, "value": value})
+    england = dict(data.england_series[indicator.id]).get(year)
+    title = f"{indicator.label}, {year}"
+    table = Table(
+        name="councils",
+        caption=f"{indicator.label} ({indicator.unit}) by council, {year}",
+        columns=[Column("position", "Position (1 = highest)"), Column("code", "DfE code"),
+                 Column("name", "Council"), Column("region", "Region"),
+                 Column("value", indicator.label, _kind(indicator))],
+        rows=rows, source=indicator.citation, links={"name": "/council/{code}"},
+    )
+    return {
+        "title": "Every council at a glance",
+        "indicator": indicator,
+        "year": year,
+        "years": data.years(indicator.id),
+        "indicators": list(data.indicators.values()),
+        "england": england,
+        "england_text": fmt(england) if england is not None else None,
+        "map": charts.choropleth(data.boundaries, values, title=f"Map of England: {title}",
+                                 href=href, describe=describe, breaks=breaks),
+        "hex": charts.choropleth(data.hexes, values, title=f"Hex cartogram: {title}",
+                                 href=href, describe=describe, breaks=breaks),
+        "legend": charts.legend(breaks, fmt),
+        "n_missing": sum(1 for c in data.councils if c.code not in values),
+        "tables": [table],
+    }
+
+
+def _lines_table(name: str, caption: str, lines: list[tuple[str, list[tuple[int, float]]]],
+                 kind: str, source: str) -> Table:
+    years = sorted({y for _, pts in lines for y, _ in pts})
+    rows = [{"year": y, **{f"s{i}": dict(p).get(y) for i, (_, p) in enumerate(lines)}}
+            for y in years]
+    columns = [Column("year", "Year")] + [Column(f"s{i}", n, kind)
+                                          for i, (n, _) in enumerate(lines)]
+    return Table(name=name, caption=caption, columns=columns, rows=rows, source=source)
+
+
+def _trend(data: PublicData, code: str, indicator: Indicator) -> dict[str, Any] | None:
+    council = data.by_code[code]
+    own = data.la_series[indicator.id].get(code, [])
+    if not own:
+        return None
+    peers = [data.la_series[indicator.id].get(c, []) for c in data.neighbours(code)]
+    by_year: dict[int, list[float]] = {}
+    for pts in peers:
+        for y, v in pts:
+            by_year.setdefault(y, []).append(v)
+    neighbour_mean = [(y, sum(v) / len(v)) for y, v in sorted(by_year.items())]
+    lines = [(council.name, own),
+             (f"{council.region_name} (region)",
+              data.region_series[indicator.id].get(council.region_code, [])),
+             ("England", data.england_series[indicator.id]),
+             ("Statistical neighbours (mean)", neighbour_mean)]
+    lines = [(n, p) for n, p in lines if p]
+    fmt = _fmt(indicator)
+    latest_year, latest = own[-1]
+    england = dict(data.england_series[indicator.id]).get(latest_year)
+    summary = f"{council.name}: {fmt(latest)} in {latest_year}."
+    if england is not None:
+        summary += f" England: {fmt(england)}."
+    return {
+        "indicator": indicator,
+        "chart": charts.line_chart([Series(n, p) for n, p in lines],
+                                   title=f"{indicator.label}: {council.name} against region, "
+                                   "England and statistical neighbours",
+                                   description=summary, fmt=fmt),
+        "legend": charts.line_legend([Series(n, p) for n, p in lines]),
+        "table": _lines_table(f"trend-{indicator.id}",
+                              f"{indicator.label} ({indicator.unit}) by year", lines,
+                              _kind(indicator), indicator.citation),
+    }
+
+
+def _benchmark(data: PublicData, code: str) -> Table:
+    rows = []
+    for ind_id, ind_data in data.indicator_data.items():
+        result = bench.benchmark(data.ws, code, ind_id, data=ind_data)
+        ind = ind_data.indicator
+        fmt = _fmt(ind)
+        rows.append({
+            "label": ind.label, "year": result["year"], "value": fmt(result["value"]),
+            "england": fmt(result["england"]), "region": fmt(result["region"]["value"]),
+            "neighbours": fmt(result["neighbours"]["mean"]),
+            "rank": f"{result['rank']} of {result['rank_of']}" if result["rank"] else "–",
+            "rule": result["rank_rule"], "quartile": result["quartile"] or "–",
+            "trend": result["trend"]["direction"] or "–",
+        })
+    return Table(
+        name="benchmark",
+        caption="Benchmarking: each indicator in its latest year against England, region and "
+        "statistical neighbours, with rank and quartile band (A = rank 1 side)",
+        columns=[Column("label", "Indicator"), Column("year", "Year"),
+                 Column("value", "Council"), Column("england", "England"),
+                 Column("region", "Region"), Column("neighbours", "Neighbours (mean)"),
+                 Column("rank", "Rank"), Column("rule", "Rank rule"),
+                 Column("quartile", "Quartile band"), Column("trend", "5-year trend")],
+        rows=rows, source="DfE, ONS, MHCLG and Ofsted via carecast.benchmark",
+    )
+
+
+def _drivers(data: PublicData, code: str) -> Table | None:
+    rows = []
+    for row in data.driver_rows(code):
+        measure = measures.registry().get(row["measure"])
+        label = measure.label if measure else row["measure"]
+        rows.append({"label": label, "year": row["year"], "actual": row["actual"],
+                     "expected": row["expected"], "lower": row["lower"], "upper": row["upper"],
+                     "position": {"above": "above expectation", "below": "below expectation",
+                                  "within": "within expectation"}.get(row["position"],
+                                                                      row["position"])})
+    if not rows:
+        return None
+    return Table(
+        name="drivers",
+        caption="Drivers: actual value against the value expected from external drivers "
+        "(deprivation, poverty, unemployment, crime, population), with the 95% prediction "
+        "interval",
+        columns=[Column("label", "Measure"), Column("year", "Year"),
+                 Column("actual", "Actual", "number"), Column("expected", "Expected", "number"),
+                 Column("lower", "95% interval, lower", "number"),
+                 Column("upper", "95% interval, upper", "number"),
+                 Column("position", "Compared with expectation")],
+        rows=rows, source="carecast.benchmark.drivers (OLS on published drivers)",
+    )
+
+
+def _forecast(data: PublicData, code: str) -> dict[str, Any] | None:
+    frame = data.forecast[(data.forecast["la_code"] == code)
+                          & (data.forecast["measure"] == "cla_at_31_march")]
+    history = data.la_series["cla_rate"].get(code)
+    from_panel = profile.council_profile(data.ws, code)["trend"]
+    actual = [(r["year"], float(r["cla_at_31_march"])) for r in from_panel
+              if r.get("cla_at_31_march") is not None]
+    if frame.empty or not history or not actual:
+        return None
+    frame = frame.sort_values("period")
+    mean = [(int(r.period), float(r.mean)) for r in frame.itertuples()]
+    series = [
+        Series("Published", actual),
+        Series("Forecast (mean, 80% and 95% intervals)", [actual[-1], *mean], bands={
+            "95%": [(actual[-1][0], actual[-1][1], actual[-1][1])]
+            + [(int(r.period), float(r.lo_95), float(r.hi_95)) for r in frame.itertuples()],
+            "80%": [(actual[-1][0], actual[-1][1], actual[-1][1])]
+            + [(int(r.period), float(r.lo_80), float(r.hi_80)) for r in frame.itertuples()],
+        }),
+    ]
+    last = frame.iloc[-1]
+    fmt = lambda v: format_value(v, "count")  # noqa: E731
+    description = (f"{fmt(actual[-1][1])} in {actual[-1][0]}; forecast {fmt(last['mean'])} in "
+                   f"{int(last['period'])} (95% interval {fmt(last['lo_95'])} to "
+                   f"{fmt(last['hi_95'])}).")
+    rows = [{"year": int(r.period), "mean": r.mean, "lo_80": r.lo_80, "hi_80": r.hi_80,
+             "lo_95": r.lo_95, "hi_95": r.hi_95} for r in frame.itertuples()]
+    return {
+        "chart": charts.line_chart(series, title="Children looked after at 31 March: published "
+                                   "and forecast", description=description, fmt=fmt),
+        "legend": charts.line_legend(series),
+        "description": description,
+        "table": Table(
+            name="forecast",
+            caption="Forecast of children looked after at 31 March, with 80% and 95% "
+            "prediction intervals",
+            columns=[Column("year", "Year"), Column("mean", "Forecast (mean)", "count"),
+                     Column("lo_80", "80% lower", "count"), Column("hi_80", "80% upper", "count"),
+                     Column("lo_95", "95% lower", "count"), Column("hi_95", "95% upper", "count")],
+            rows=rows, source="carecast.model stock-flow model (CouncilModel) on DfE data",
+        ),
+    }
+
+
+def council(data: PublicData, code: str) -> dict[str, Any]:
+    """Profile, trends, benchmarking, drivers and forecast for one current council."""
+    c = data.by_code[code]
+    prof = profile.council_profile(data.ws, code)
+    summary = [("DfE code", c.code), ("ONS code", c.ons_code), ("Region", c.region_name)]
+    for item in prof["indicators"].values():
+        if item["value"] is not None:
+            kind = "count" if item["unit"] in ("children", "people") else "rate"
+            summary.append((f"{item['label']} ({prof['year']})",
+                            f"{format_value(item['value'], kind)} (England "
+                            f"{format_value(item['england'], kind)})"))
+    if prof["ofsted"]:
+        summary.append(("Ofsted overall effectiveness",
+                        f"{prof['ofsted']['overall']} (published "
+                        f"{prof['ofsted']['publication_date']})"))
+    trends = [t for ind in TREND_INDICATORS if ind in data.indicators
+              if (t := _trend(data, code, data.indicators[ind])) is not None]
+    benchmark = _benchmark(data, code)
+    drivers = _drivers(data, code)
+    forecast = _forecast(data, code)
+    tables = [benchmark] + [t["table"] for t in trends]
+    tables += [t for t in (drivers, forecast["table"] if forecast else None) if t is not None]
+    return {
+        "title": c.name,
+        "council": c,
+        "profile": summary,
+        "neighbours": [data.by_code[n] for n in data.neighbours(code)],
+        "trends": trends,
+        "benchmark": benchmark,
+        "drivers": drivers,
+        "forecast": forecast,
+        "tables": tables,
+    }
+
+
+def compare(data: PublicData, codes: list[str], indicator_id: str | None) -> dict[str, Any]:
+    """Several councils on one indicator over time."""
+    indicator, _ = choose(data, indicator_id, None)
+    chosen = [data.by_code[c] for c in dict.fromkeys(codes) if c in data.by_code][:6]
+    lines = [(c.name, data.la_series[indicator.id].get(c.code, [])) for c in chosen]
+    lines.append(("England", data.england_series[indicator.id]))
+    lines = [(n, p) for n, p in lines if p]
+    names = ", ".join(c.name for c in chosen) or "no councils chosen"
+    return {
+        "title": "Compare councils",
+        "indicator": indicator,
+        "indicators": list(data.indicators.values()),
+        "chosen": chosen,
+        "councils": data.councils,
+        "chart": charts.line_chart([Series(n, p) for n, p in lines],
+                                   title=f"{indicator.label}: {names} and England",
+                                   description=f"Lines for {names} and England by year.",
+                                   fmt=_fmt(indicator)) if chosen else None,
+        "legend": charts.line_legend([Series(n, p) for n, p in lines]),
+        "tables": [_lines_table("compare", f"{indicator.label} ({indicator.unit}) by year",
+                                lines, _kind(indicator), indicator.citation)] if chosen else [],
+    }
+
+
+def sources(data: PublicData) -> dict[str, Any]:
+    """Every bundled dataset: publisher, licence and citation (the data catalogue)."""
+    frame = catalogue.table(store.observations(data.ws))
+    columns = [Column(str(c), str(c).replace("_", " ").capitalize()) for c in frame.columns]
+    return {
+        "title": "Data sources and attribution",
+        "attribution": [OGL_ATTRIBUTION, BOUNDARY_ATTRIBUTION],
+        "tables": [Table(
+            name="datasets",
+            caption="Datasets behind every page, with publisher and licence",
+            columns=columns,
+            rows=frame.astype(object).where(frame.notna(), None).to_dict("records"),
+            source="carecast data catalogue",
+        )],
+    }

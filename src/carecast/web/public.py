@@ -1,0 +1,104 @@
+"""The aggregate public data every page reads, loaded into memory once per app.
+
+Everything comes through the Python API (``carecast.data``, ``carecast.benchmark``,
+``carecast.model``); this module only indexes it in dictionaries at start-up, so a request
+is lookups and string building, and the server never holds the workspace's DuckDB file open.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from carecast.benchmark import drivers, indicators, neighbours
+from carecast.benchmark.indicators import Indicator, IndicatorData
+from carecast.data import bundled, councils
+from carecast.data.councils import Council
+from carecast.data.workspace import Workspace
+from carecast.model import CouncilModel, load_council_data
+from carecast.web.charts import MapFrame, project_shapes
+
+ENGLAND = "E92000001"
+FORECAST_HORIZON = 5
+Points = list[tuple[int, float]]
+
+
+def _series(frame: pd.DataFrame) -> dict[str, Points]:
+    """(area, year)-indexed values -> area -> [(year, value)], missing values dropped."""
+    out: dict[str, Points] = defaultdict(list)
+    for (area, year), value in frame["value"].dropna().sort_index().items():
+        out[str(area)].append((int(year), float(value)))
+    return out
+
+
+class PublicData:
+    """Councils, indicators, drivers, forecasts and projected maps, indexed for fast pages."""
+
+    def __init__(self, workspace: Path) -> None:
+        self.ws = Workspace.open(workspace)
+        self.councils: list[Council] = councils.all_councils(current_only=True)
+        self.by_code = {c.code: c for c in self.councils}
+        self.indicator_data: dict[str, IndicatorData] = {
+            i: indicators.load(self.ws, i) for i in indicators.registry()
+        }
+        self.indicators: dict[str, Indicator] = {
+            i: d.indicator for i, d in self.indicator_data.items()
+        }
+        self.la_series = {i: _series(d.la) for i, d in self.indicator_data.items()}
+        self.region_series = {i: _series(d.region) for i, d in self.indicator_data.items()}
+        self.england_series = {
+            i: [(int(y), float(v)) for y, v in d.england["value"].dropna().sort_index().items()]
+            for i, d in self.indicator_data.items()
+        }
+        self.drivers = {t: drivers.run(self.ws, t)[1] for t in drivers.spec()["targets"]}
+        self.forecast = self._forecast()
+        self.boundaries: MapFrame = project_shapes(bundled.read_geojson("boundaries"),
+                                                   geographic=True)
+        self.hexes: MapFrame = project_shapes(bundled.read_geojson("hex_cartogram"),
+                                              geographic=False, width=420)
+
+    def _forecast(self) -> pd.DataFrame:
+        """The stock-flow model's forecast of every council, fitted on all published years."""
+        data = load_council_data(self.ws)
+        return CouncilModel().fit(data).project(FORECAST_HORIZON).to_frame()
+
+    def years(self, indicator: str) -> list[int]:
+        data = self.indicator_data[indicator].la["value"].dropna()
+        return sorted({int(y) for y in data.index.get_level_values(1)})
+
+    def la_values(self, indicator: str, year: int) -> dict[str, float]:
+        """Council code -> value (suppressed and missing values absent)."""
+        values = self.indicator_data[indicator].year_values(year)
+        return {str(c): float(v) for c, v in values.items() if not math.isnan(v)}
+
+    def neighbours(self, code: str) -> list[str]:
+        """The council's official (DfE/NFER 2025) statistical neighbours."""
+        return [c for c in neighbours.official(code) if c in self.by_code]
+
+    def search(self, text: str) -> list[Council]:
+        """Councils whose name or code contains ``text``; an exact lookup wins outright."""
+        text = text.strip()
+        if not text:
+            return []
+        try:
+            exact = councils.lookup(text)
+        except LookupError:
+            exact = None
+        if exact is not None and exact.code in self.by_code:
+            return [exact]
+        lowered = text.lower()
+        return [c for c in self.councils if lowered in c.name.lower() or lowered in c.code]
+
+    def driver_rows(self, code: str) -> list[dict[str, Any]]:
+        """Expected against actual for each drivers target, for one council."""
+        rows = []
+        for target, summary in self.drivers.items():
+            found = next((r for r in summary["councils_table"] if r["code"] == code), None)
+            if found is not None:
+                rows.append({"target": target, "measure": summary["measure"],
+                             "year": summary["year"], "cv_r2": summary["cv_r2"], **found})
+        return rows

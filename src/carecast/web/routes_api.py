@@ -1,0 +1,134 @@
+"""The JSON API under /api/: the same builders as the pages, so numbers always agree."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel
+
+from carecast.web import pages
+from carecast.web.accounts import Account
+from carecast.web.security import require
+from carecast.web.views import data, remember
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class CouncilOut(BaseModel):
+    code: str
+    name: str
+    ons_code: str
+    region_code: str
+    region_name: str
+
+
+class IndicatorOut(BaseModel):
+    id: str
+    label: str
+    unit: str
+    kind: str
+    years: list[int]
+
+
+class ColumnOut(BaseModel):
+    key: str
+    label: str
+    kind: str
+
+
+class TableOut(BaseModel):
+    name: str
+    caption: str
+    columns: list[ColumnOut]
+    rows: list[dict[str, Any]]
+    source: str
+    licence: str
+
+
+class MapOut(BaseModel):
+    indicator: str
+    year: int
+    england: float | None
+    values: dict[str, float]
+    tables: list[TableOut]
+
+
+class CouncilPageOut(BaseModel):
+    council: CouncilOut
+    profile: list[tuple[str, str]]
+    tables: list[TableOut]
+
+
+class PageOut(BaseModel):
+    title: str
+    tables: list[TableOut]
+
+
+def _council(c: Any) -> CouncilOut:
+    return CouncilOut(code=c.code, name=c.name, ons_code=c.ons_code, region_code=c.region_code,
+                      region_name=c.region_name)
+
+
+def _tables(page: dict[str, Any]) -> list[TableOut]:
+    return [TableOut.model_validate(t.as_json()) for t in page["tables"]]
+
+
+@router.get("/councils", response_model=list[CouncilOut])
+def councils(request: Request) -> list[CouncilOut]:
+    """Current councils with their DfE and ONS codes and region."""
+    return [_council(c) for c in data(request).councils]
+
+
+@router.get("/indicators", response_model=list[IndicatorOut])
+def indicators(request: Request) -> list[IndicatorOut]:
+    """Indicators the map can show, with the years each has data for."""
+    d = data(request)
+    return [IndicatorOut(id=i.id, label=i.label, unit=i.unit, kind=i.kind, years=d.years(i.id))
+            for i in d.indicators.values()]
+
+
+@router.get("/map", response_model=MapOut)
+def map_values(request: Request, indicator: str | None = None, year: int | None = None) -> MapOut:
+    """Each council's value of one indicator in one year (the home page's map and table)."""
+    page = remember(request, ("home", indicator, year),
+                  lambda: pages.home(data(request), indicator, year))
+    chosen, chosen_year = page["indicator"], page["year"]
+    return MapOut(indicator=chosen.id, year=chosen_year, england=page["england"],
+                  values=data(request).la_values(chosen.id, chosen_year), tables=_tables(page))
+
+
+@router.get("/councils/{code}", response_model=CouncilPageOut)
+def council(request: Request, code: str) -> CouncilPageOut:
+    """A council's profile and every table on its page."""
+    if code not in data(request).by_code:
+        raise HTTPException(404, f"No current council has the DfE code {code!r}.")
+    page = remember(request, ("council", code), lambda: pages.council(data(request), code))
+    return CouncilPageOut(council=_council(page["council"]), profile=page["profile"],
+                          tables=_tables(page))
+
+
+@router.get("/compare", response_model=PageOut)
+def compare(
+    request: Request,
+    councils: Annotated[list[str] | None, Query()] = None,
+    indicator: str | None = None,
+) -> PageOut:
+    """Several councils (DfE codes, up to six) on one indicator over time."""
+    codes = tuple(c for c in (councils or []) if c)
+    page = remember(request, ("compare", codes, indicator),
+                  lambda: pages.compare(data(request), list(codes), indicator))
+    return PageOut(title=page["title"], tables=_tables(page))
+
+
+@router.get("/sources", response_model=PageOut)
+def sources(request: Request) -> PageOut:
+    """The public source files behind the bundled data, with licence attribution."""
+    page = remember(request, ("sources",), lambda: pages.sources(data(request)))
+    return PageOut(title=page["title"], tables=_tables(page))
+
+
+@router.get("/records/me")
+def me(account: Account = require("viewer")) -> dict[str, str]:
+    """Who is signed in (record-level API routes answer 401 without a session)."""
+    return {"username": account.username, "role": account.role}

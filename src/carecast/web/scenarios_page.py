@@ -1,0 +1,175 @@
+"""The scenario page: a signed-in analyst sets levers, sees baseline and scenario side by
+side, and downloads the scenario file. Mount with ``app.include_router(router)``.
+
+The page is a plain form (no JavaScript): GET shows a preset, POST (CSRF-checked) runs the
+levers as set, and POST /scenarios/download returns the scenario as YAML. Charts and the
+``result_charts`` helper are shared with ``carecast scenario charts`` (docs figures).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+
+from carecast.data.errors import InputError
+from carecast.data.workspace import Workspace
+from carecast.scenarios import finance, schema
+from carecast.scenarios.run import ScenarioResult, run_scenario
+from carecast.web.accounts import Account
+from carecast.web.charts import Series, line_chart, line_legend
+from carecast.web.security import check_csrf, require
+from carecast.web.views import render
+
+router = APIRouter(include_in_schema=False)
+Csrf = Depends(check_csrf)
+FIELDS = ("entries_percent", "reunification_percent", "residential_moves", "carers",
+          "ifa_premium", "investment")
+
+
+def _series(name: str, frame: pd.DataFrame, x: list[int]) -> Series:
+    rows = frame.reset_index(drop=True)
+    return Series(name=name, points=list(zip(x, rows["mean"], strict=True)),
+                  bands={"80%": list(zip(x, rows["lo_80"], rows["hi_80"], strict=True))})
+
+
+def result_charts(result: ScenarioResult) -> dict[str, Markup]:
+    """SVG charts of one council's result: children in care, spend and cumulative savings."""
+    frames = result.to_frames()
+    years = [int(y) for y in result.years]
+    children = frames["children"]
+    stock = children[children["measure"] == "cla_at_31_march"]
+    spend = frames["spend"]
+    name = result.scenario.name
+    return {
+        "children": line_chart(
+            [_series("Baseline", stock[stock["variant"] == "baseline"], years),
+             _series(name, stock[stock["variant"] == "scenario"], years)],
+            title="Children looked after at 31 March",
+            description=f"Baseline and '{name}', mean and 80% interval.",
+            fmt=lambda v: f"{v:,.0f}"),
+        "spend": line_chart(
+            [_series("Baseline", spend[spend["measure"] == "baseline_gbp"], years),
+             _series(name, spend[spend["measure"] == "scenario_gbp"], years)],
+            title="Placement spend by financial year (£m)",
+            description="Year ending 31 March; mean and 80% interval.",
+            fmt=lambda v: f"{v / 1e6:,.0f}"),
+        "savings": line_chart(
+            [_series("Cumulative net savings", spend[spend["measure"]
+                                                     == "cumulative_savings_gbp"], years)],
+            title="Cumulative net savings after investment (£m)",
+            description="Year ending 31 March; mean and 80% interval of paired draws.",
+            fmt=lambda v: f"{v / 1e6:,.1f}"),
+    }
+
+
+def tornado_chart(table: pd.DataFrame, width: int = 640) -> Markup:
+    """Horizontal bars of NPV at the low and high value of each assumption."""
+    rows = table.head(10)
+    centre = float(rows["central_npv_gbp"].iloc[0])
+    lo = min(rows[["npv_low_gbp", "npv_high_gbp"]].min().min(), centre)
+    hi = max(rows[["npv_low_gbp", "npv_high_gbp"]].max().max(), centre)
+    left, right, bar = 260, 20, 22
+    height = 30 + bar * len(rows)
+
+    def px(v: float) -> float:
+        return left + (v - lo) / ((hi - lo) or 1) * (width - left - right)
+
+    out = [f'<svg class="cc-chart" viewBox="0 0 {width} {height}" role="img" '
+           f'xmlns="http://www.w3.org/2000/svg"><title>NPV sensitivity (tornado)</title>']
+    for i, (_, r) in enumerate(rows.iterrows()):
+        y = 10 + i * bar
+        a, b = sorted((px(r["npv_low_gbp"]), px(r["npv_high_gbp"])))
+        out.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="11">'
+                   f'{Markup.escape(r["assumption"])}</text><rect x="{a:.1f}" y="{y + 3}" '
+                   f'width="{max(b - a, 1):.1f}" height="{bar - 6}" fill="#1d70b8"/>')
+    out.append(f'<line x1="{px(centre):.1f}" x2="{px(centre):.1f}" y1="5" y2="{height - 20}" '
+               f'stroke="#0b0c0c"/><text x="{px(centre):.1f}" y="{height - 5}" '
+               f'text-anchor="middle" font-size="11">NPV £{centre / 1e6:,.1f}m</text></svg>')
+    return Markup("".join(out))
+
+
+def _form_scenario(values: dict[str, float], start: dt.date) -> schema.Scenario:
+    """A scenario from the page's levers (zero means 'not used')."""
+    levers: list[dict[str, Any]] = []
+    common = {"start": start, "phase_in_years": 2}
+    if values["entries_percent"]:
+        levers.append({"kind": "entries", "reduce_percent": values["entries_percent"], **common})
+    if values["reunification_percent"]:
+        levers.append({"kind": "exits", "route": "reunification",
+                       "raise_percent": values["reunification_percent"], **common})
+    if values["residential_moves"]:
+        levers.append({"kind": "placement_move",
+                       "children_per_year": values["residential_moves"], **common})
+    if values["carers"]:
+        levers.append({"kind": "foster_carers", "carers_per_year": values["carers"],
+                       "children_per_carer": 1.5,
+                       "ifa_minus_in_house_gbp_per_week": values["ifa_premium"], **common})
+    investment = ([{"start": start, "gbp_per_year": values["investment"]}]
+                  if values["investment"] else [])
+    return schema.Scenario.model_validate({"name": "Analyst scenario", "levers": levers,
+                                           "investment": investment})
+
+
+def _page(request: Request, council: str, values: dict[str, float], start: dt.date,
+          error: str | None = None) -> Response:
+    context: dict[str, Any] = {"title": "Scenarios", "council": council, "values": values,
+                               "start": start.isoformat(), "error": error}
+    if error is None:
+        scenario = _form_scenario(values, start)
+        ws = Workspace.open(request.app.state.settings.workspace)
+        result = run_scenario(ws, scenario, council, draws=300)
+        charts = result_charts(result)
+        context.update(
+            charts=charts, legend=line_legend([Series("Baseline", []),
+                                               Series(scenario.name, [])]),
+            spend=result.to_frames()["spend"].pivot(index="period", columns="measure",
+                                                    values="mean").reset_index()
+            .to_dict(orient="records"),
+            summary=result.summary().set_index("measure")["mean"].to_dict(),
+            yaml=scenario.to_yaml(),
+            fy=finance.financial_year,
+        )
+    return render(request, "scenario.html", context, status_code=200 if error is None else 400)
+
+
+DEFAULTS = {"entries_percent": 5.0, "reunification_percent": 0.0, "residential_moves": 0.0,
+            "carers": 0.0, "ifa_premium": 0.0, "investment": 0.0}
+
+
+@router.get("/scenarios")
+def scenario_form(request: Request, council: str = "926",
+                  account: Account = require("analyst")) -> Response:
+    return _page(request, council, dict(DEFAULTS), dt.date(2026, 4, 1))
+
+
+def _values(form: dict[str, str]) -> dict[str, float]:
+    try:
+        return {f: float(form.get(f) or 0) for f in FIELDS}
+    except ValueError as exc:
+        raise InputError(f"each lever must be a number ({exc})") from None
+
+
+@router.post("/scenarios", dependencies=[Csrf])
+async def scenario_run(request: Request, account: Account = require("analyst")) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    council = form.get("council", "926")
+    try:
+        values = _values(form)
+        start = dt.date.fromisoformat(form.get("start", "2026-04-01"))
+        _form_scenario(values, start)
+    except (InputError, ValueError) as exc:
+        return _page(request, council, DEFAULTS, dt.date(2026, 4, 1), error=str(exc))
+    return _page(request, council, values, start)
+
+
+@router.post("/scenarios/download", dependencies=[Csrf])
+def scenario_download(request: Request, yaml_text: Annotated[str, Form()],
+                      account: Account = require("analyst")) -> Response:
+    scenario = schema.parse(yaml_text, file="scenario.yaml")
+    return Response(scenario.to_yaml(), media_type="application/x-yaml",
+                    headers={"Content-Disposition": 'attachment; filename="scenario.yaml"'})

@@ -1,0 +1,78 @@
+"""Settings for one web app instance: where its data, accounts and assets live.
+
+One frozen dataclass, so a test builds an app over a temporary workspace and database by
+passing a different ``Settings`` and nothing is read from globals after start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from carecast.data.workspace import Workspace
+
+SECRET_FILE = "web-secret.key"
+DB_FILE = "carecast-web.sqlite"
+GOVUK_ENV = "CARECAST_GOVUK_FRONTEND"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ``create_app`` needs; build it with :meth:`from_workspace`."""
+
+    workspace: Path
+    database_url: str
+    secret_key: str
+    govuk_frontend: Path | None = None
+    session_max_age_s: int = 8 * 3600
+    login_max_failures: int = 5
+    login_window_s: int = 15 * 60
+
+    @classmethod
+    def from_workspace(
+        cls, workspace: str | Path | None = None, database: str | None = None
+    ) -> Settings:
+        """Settings for a workspace: SQLite accounts beside it unless ``database`` is given."""
+        ws = Workspace.open(workspace)
+        return cls(
+            workspace=ws.root,
+            database_url=database_url(database, ws.root),
+            secret_key=_secret(ws.root),
+            govuk_frontend=find_govuk_frontend(),
+        )
+
+
+def database_url(given: str | None, root: Path) -> str:
+    """An SQLAlchemy URL: the given one (psycopg driver for PostgreSQL), else workspace SQLite."""
+    if not given:
+        return f"sqlite:///{(root / DB_FILE).resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if given.startswith(prefix):
+            return "postgresql+psycopg://" + given[len(prefix) :]
+    return given
+
+
+def _secret(root: Path) -> str:
+    """The session-signing key, made once per workspace and readable only by its owner."""
+    path = root / SECRET_FILE
+    if not path.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def find_govuk_frontend() -> Path | None:
+    """GOV.UK Frontend's ``dist/govuk`` folder: $CARECAST_GOVUK_FRONTEND, else node_modules."""
+    env = os.environ.get(GOVUK_ENV)
+    candidates = [Path(env)] if env else []
+    here = Path(__file__).resolve()
+    candidates += [p / "node_modules" / "govuk-frontend" / "dist" / "govuk" for p in here.parents]
+    candidates.append(Path.cwd() / "node_modules" / "govuk-frontend" / "dist" / "govuk")
+    for path in candidates:
+        if (path / "govuk-frontend.min.css").exists():
+            return path
+    return None
