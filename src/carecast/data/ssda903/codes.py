@@ -1,0 +1,101 @@
+"""Harmonise SSDA903 codes across years: sex, placement categories, postcode districts.
+
+The placement mapping is the parameter ``ssda903.placement_categories`` (with its source), so
+a council can see and change how each PLACE x PLACE_PROVIDER pair is grouped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from carecast import params
+
+
+def map_unique(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
+    """``func`` applied once per distinct value (None stays None): fast on repetitive codes."""
+    codes, uniques = pd.factorize(values)
+    mapped = np.array([func(str(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)
+
+
+def upper(values: pd.Series) -> pd.Series:
+    return map_unique(values, lambda s: s.strip().upper() or None)
+
+
+SEX = {"1": "M", "2": "F", "M": "M", "F": "F", "U": "U", "0": "U", "9": "U"}
+
+
+def harmonise_sex(values: pd.Series) -> pd.Series:
+    """SEX as M/F/U whatever the year: 1/2 up to 2023-24, M/F/U from 2024-25."""
+    return map_unique(values, lambda s: SEX.get(s.strip().upper(), "U")).fillna("U")
+
+
+@cache
+def _mapping() -> dict:
+    return params.value("ssda903.placement_categories")
+
+
+def category_names() -> list[str]:
+    mapping = _mapping()
+    names = [rule["category"] for rule in mapping["categories"]]
+    return list(dict.fromkeys([*names, mapping["default_category"]]))
+
+
+def placement_category(place: pd.Series, provider: pd.Series) -> pd.Series:
+    """carecast's detailed placement category for each PLACE and PLACE_PROVIDER."""
+    mapping = _mapping()
+    place = upper(place).fillna("")
+    provider = upper(provider).fillna("")
+    out = np.full(len(place), mapping["default_category"], dtype=object)
+    done = np.zeros(len(place), dtype=bool)
+    for rule in mapping["categories"]:
+        hit = place.isin(rule["codes"]).to_numpy()
+        if "providers" in rule:
+            hit &= provider.isin(rule["providers"]).to_numpy()
+        hit &= ~done
+        out[hit] = rule["category"]
+        done |= hit
+    return pd.Series(out, index=place.index)
+
+
+def broad_category(category: pd.Series) -> pd.Series:
+    return category.map(_mapping()["broad"]).fillna("other")
+
+
+def dfe_group(place: pd.Series) -> pd.Series:
+    """DfE's published 31 March placement group for each PLACE code."""
+    mapping = _mapping()
+    lookup = {code: group for group, codes in mapping["dfe_groups"].items() for code in codes}
+    return upper(place).map(lookup).fillna(mapping["dfe_default_group"])
+
+
+def dfe_group_names() -> list[str]:
+    mapping = _mapping()
+    return [*mapping["dfe_groups"], mapping["dfe_default_group"]]
+
+
+def postcode_district(values: pd.Series) -> pd.Series:
+    """The outward code (district) of each postcode, so no full postcode is kept."""
+    def district(text: str) -> str | None:
+        text = " ".join(text.upper().split())
+        out = text.split(" ")[0] if " " in text else text[:-3]
+        return out or None
+
+    return map_unique(values, district)
+
+
+@cache
+def age_bands() -> list[dict]:
+    return params.value("ssda903.age_bands")
+
+
+def age_band(age_years: pd.Series) -> pd.Series:
+    """The age band label for ages in whole or fractional years."""
+    bands = age_bands()
+    edges = [b["min"] for b in bands] + [bands[-1]["max"]]
+    labels = [b["label"] for b in bands]
+    return pd.cut(age_years, bins=edges, labels=labels, right=False).astype(object)

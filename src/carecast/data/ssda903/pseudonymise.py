@@ -1,0 +1,45 @@
+"""Replace child identifiers with a keyed hash, using a secret kept in the workspace folder.
+
+A keyed hash (HMAC-SHA256) rather than a plain hash: CHILD ids are short numbers, so an
+unkeyed hash could be reversed by trying every id. The secret never leaves the workspace
+folder (mode 0600), so the same child gets the same pseudonym across ingests there and a
+different one anywhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SECRET_FILE = "secret.key"
+PREFIX = "c"
+DIGEST_CHARS = 16  # 64 bits: collisions negligible for any council's few thousand children
+
+
+def workspace_secret(root: Path) -> bytes:
+    """The workspace's secret, created (32 random bytes, owner-only) on first use."""
+    path = root / SECRET_FILE
+    if not path.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def pseudonym(child: str, secret: bytes) -> str:
+    digest = hmac.new(secret, child.strip().encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{PREFIX}{digest[:DIGEST_CHARS]}"
+
+
+def pseudonymise(values: pd.Series, secret: bytes) -> pd.Series:
+    """Pseudonyms for a column of child ids (hashing each distinct id once)."""
+    codes, uniques = pd.factorize(values)
+    hashed = np.array([pseudonym(str(u), secret) for u in uniques] + [None], dtype=object)
+    return pd.Series(hashed[codes], index=values.index, dtype=object)

@@ -1,0 +1,356 @@
+"""Read a folder of SSDA903 annual returns (CSV or XML) into raw tables, refusing bad files.
+
+Files are named freely: a CSV's table is recognised by its exact column set, as DfE's
+validator does. Files are grouped into returns by sub-folder and by any four-digit year in
+the file name (``2019-episodes.csv`` and ``2019-header.csv`` are one return); each return's
+collection year is read from its dates, not its name. Every refusal is an
+:class:`~carecast.data.errors.InputError` naming file, row and column, never a child id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from carecast import params
+from carecast.data.errors import InputError
+
+# Exact column sets (DfE 903 guide; csc-validator-be-903 config.column_names).
+TABLES: dict[str, tuple[str, ...]] = {
+    "Header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
+    "Episodes": (
+        "CHILD",
+        "DECOM",
+        "RNE",
+        "LS",
+        "CIN",
+        "PLACE",
+        "PLACE_PROVIDER",
+        "DEC",
+        "REC",
+        "REASON_PLACE_CHANGE",
+        "HOME_POST",
+        "PL_POST",
+        "URN",
+    ),
+    "UASC": ("CHILD", "SEX", "DOB", "DUC"),
+    "Reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+    "Missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+    "OC2": (
+        "CHILD",
+        "DOB",
+        "SDQ_SCORE",
+        "SDQ_REASON",
+        "CONVICTED",
+        "HEALTH_CHECK",
+        "IMMUNISATIONS",
+        "TEETH_CHECK",
+        "HEALTH_ASSESSMENT",
+        "SUBSTANCE_MISUSE",
+        "INTERVENTION_RECEIVED",
+        "INTERVENTION_OFFERED",
+    ),
+    "OC3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+    "AD1": (
+        "CHILD",
+        "DOB",
+        "DATE_INT",
+        "DATE_MATCH",
+        "FOSTER_CARE",
+        "NB_ADOPTR",
+        "SEX_ADOPTR",
+        "LS_ADOPTR",
+    ),
+    "PlacedAdoption": (
+        "CHILD",
+        "DOB",
+        "DATE_PLACED",
+        "DATE_PLACED_CEASED",
+        "REASON_PLACED_CEASED",
+    ),
+    "PrevPerm": ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
+    "SWEpisodes": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
+    "DoLo": ("CHILD", "DOB", "DOLO_START", "DOLO_END"),
+}
+# Episodes before 2021-22 had no URN column.
+_OLD_EPISODES = TABLES["Episodes"][:-1]
+CORE = ("Header", "Episodes", "UASC")
+XML_RENAME = {"CHILDID": "CHILD", "PL": "PLACE"}
+_SPACES = re.compile(r"[ \t]*,[ \t]*")
+_TRAILING = re.compile(r"[ \t]+\n")
+_YEAR_TOKEN = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)")
+
+
+@dataclass
+class Return:
+    """One annual return: its files and tables (strings, with ``_file`` and ``_row``)."""
+
+    key: str
+    files: list[Path] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    table_files: dict[str, Path] = field(default_factory=dict)  # as shown to users
+    paths: dict[str, Path] = field(default_factory=dict)  # to open
+    ignored: list[str] = field(default_factory=list)
+    year: int = 0  # collection year, named by the year it ends (31 March)
+    fmt: str = "csv"
+
+
+def _rules() -> dict:
+    return params.value("ssda903.ingest_rules")
+
+
+def identify(columns: list[str], file: Path) -> str:
+    """The table a CSV header names, or an error naming the first wrong column."""
+    found = set(columns)
+    for name, expected in TABLES.items():
+        if found == set(expected) or (name == "Episodes" and found == set(_OLD_EPISODES)):
+            return name
+    best = max(TABLES, key=lambda n: len(found & set(TABLES[n])) - len(found ^ set(TABLES[n])))
+    missing = [c for c in TABLES[best] if c not in found and c != "URN"]
+    extra = [c for c in columns if c not in TABLES[best]]
+    column = (extra or missing or [columns[0] if columns else ""])[0]
+    detail = []
+    if missing:
+        detail.append(f"missing {', '.join(missing)}")
+    if extra:
+        detail.append(f"unexpected {', '.join(extra)}")
+    raise InputError(
+        f"columns do not match any SSDA903 table (closest: {best}; {'; '.join(detail)})",
+        file=file,
+        row=1,
+        column=column,
+    )
+
+
+def _decode(raw: bytes, file: Path) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        row = raw.count(b"\n", 0, exc.start) + 1
+        header = raw.split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip().split(",")
+        index = raw.count(b",", line_start, exc.start)
+        column = header[index].strip().upper() if index < len(header) else None
+        raise InputError(
+            f"byte 0x{raw[exc.start]:02x} is not UTF-8 text; save the file as UTF-8 CSV",
+            file=file,
+            row=row,
+            column=column,
+        ) from None
+
+
+def _short_or_long(width: int, count: int, columns: list[str], path: Path, line: int) -> None:
+    if count == width:
+        return
+    short = count < width
+    raise InputError(
+        f"too few fields ({count} of {width}); the file may be truncated" if short
+        else f"too many fields ({count} of {width})",
+        file=path, row=line, column=columns[count] if short else None,
+    )
+
+
+def _read_quoted(text: str, path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """Exact but slower: the csv module, for files with quoted fields."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        header = next(reader, None) or []
+        columns = [h.strip().upper() for h in header]
+        for record in reader:
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue
+            _short_or_long(len(columns), len(record), columns, path, reader.line_num)
+            rows.append([cell.strip() for cell in record])
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise InputError(f"not valid CSV ({exc})", file=path, row=reader.line_num) from None
+    return columns, rows, lines
+
+
+def read_csv(path: Path, raw: bytes) -> tuple[str, pd.DataFrame]:
+    """One CSV file as (table name, strings frame); refuses short rows and bad quoting.
+
+    Files without quotes (the usual export) take a fast path: field counts are checked
+    line by line, then pandas' C parser reads the text.
+    """
+    text = _decode(raw, path)
+    header_line = text.split("\n", 1)[0]
+    if not header_line.strip():
+        raise InputError("file is empty (no header row)", file=path, row=1)
+    if '"' in text:
+        columns, rows, lines = _read_quoted(text, path)
+        table = identify(columns, path)
+        frame = pd.DataFrame(rows, columns=columns, dtype=object).replace("", None)
+    else:
+        columns = [h.strip().upper() for h in header_line.rstrip("\r").split(",")]
+        table = identify(columns, path)
+        text = text.replace("\r\n", "\n")
+        if " ," in text or ", " in text or "\t" in text or " \n" in text:
+            text = _TRAILING.sub("\n", _SPACES.sub(",", text))
+        all_lines = text.split("\n")
+        lines = [n for n, line in enumerate(all_lines[1:], start=2) if line.strip()]
+        for line in lines:
+            _short_or_long(len(columns), all_lines[line - 1].count(",") + 1, columns, path, line)
+        frame = pd.read_csv(io.StringIO(text), keep_default_na=False,
+                            na_values=[""], skip_blank_lines=True, skipinitialspace=True,
+                            header=0, names=columns, engine="c", dtype=object)
+    frame["_file"] = path.name
+    frame["_row"] = lines
+    return table, frame
+
+
+def read_xml(path: Path, raw: bytes) -> dict[str, pd.DataFrame]:
+    """Header, Episodes and UASC from the validator's XML layout (CHILDID, PL)."""
+    head = raw[:4096].upper()
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in raw.upper():
+        raise InputError("XML with a DOCTYPE or entities is refused", file=path, row=1)
+    try:
+        root = ET.fromstring(raw)
+    except ET.ParseError as exc:
+        line = exc.position[0] if exc.position else None
+        raise InputError(f"not well-formed XML ({exc.msg})", file=path, row=line) from None
+    children = [c for c in root if c.tag == "CHILD"]
+    if not children:
+        raise InputError(
+            f"not an SSDA903 return: root <{root.tag}> holds no <CHILD> records", file=path, row=1
+        )
+    records: dict[str, list[dict[str, str | int | None]]] = {t: [] for t in CORE}
+    for number, child in enumerate(children, start=1):
+        header = child.find("HEADER")
+        values = {
+            XML_RENAME.get(n.tag, n.tag): (n.text or "").strip() or None
+            for n in (header.iter() if header is not None else [])
+            if len(n) == 0
+        }
+        base = {"_file": path.name, "_row": number}
+        records["Header"].append(base | {c: values.get(c) for c in TABLES["Header"]})
+        if values.get("UASC") or values.get("DUC"):
+            records["UASC"].append(base | {c: values.get(c) for c in TABLES["UASC"]})
+        for episode in child.findall("EPISODE"):
+            data = values | {
+                XML_RENAME.get(n.tag, n.tag): (n.text or "").strip() or None
+                for n in episode
+                if len(n) == 0
+            }
+            records["Episodes"].append(base | {c: data.get(c) for c in TABLES["Episodes"]})
+    return {
+        name: pd.DataFrame(rows, columns=[*TABLES[name], "_file", "_row"], dtype=object)
+        for name, rows in records.items()
+    }
+
+
+def _group_key(path: Path, folder: Path) -> str:
+    parent = path.parent.relative_to(folder).as_posix() if path.parent != folder else ""
+    token = _YEAR_TOKEN.search(path.stem)
+    if path.suffix.lower() == ".xml":
+        return f"{parent}/{path.name}"
+    return f"{parent}/{token.group(1) if token else ''}"
+
+
+def list_files(folder: Path) -> list[Path]:
+    if not folder.exists():
+        raise InputError("no such file or folder", file=folder)
+    if folder.is_file():
+        return [folder]
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in {".csv", ".xml"}
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    if not files:
+        raise InputError("folder holds no .csv or .xml files", file=folder)
+    return files
+
+
+def parse_dates(values: pd.Series) -> pd.Series:
+    """Dates in any accepted format (dd/mm/YYYY; ISO for regional extracts); NaT if not.
+
+    Each distinct text is parsed once: returns repeat the same dates many times.
+    """
+    codes, uniques = pd.factorize(values)
+    text = pd.Series(uniques, dtype=object)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    for fmt in _rules()["date_formats"]:
+        todo = out.isna()
+        if not todo.any():
+            break
+        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    parsed = np.append(out.to_numpy(), np.datetime64("NaT", "ns"))
+    return pd.Series(parsed[codes], index=values.index)
+
+
+def _year_ending(dates: pd.Series) -> pd.Series:
+    return dates.dt.year + (dates.dt.month > 3).astype(int)
+
+
+def _collection_year(episodes: pd.DataFrame) -> int:
+    """The year (ending 31 March) most episode end dates fall in, else the latest DECOM's.
+
+    A mode, not a maximum, so one mistyped date does not move the whole return.
+    """
+    dec = parse_dates(episodes["DEC"]).dropna()
+    if not dec.empty:
+        return int(_year_ending(dec).mode().max())
+    decom = parse_dates(episodes["DECOM"]).dropna()
+    return int(_year_ending(decom).max()) if not decom.empty else 0
+
+
+def read_folder(folder: str | Path, *, max_bytes: int | None = None) -> list[Return]:
+    """Every return in ``folder``, oldest first; raises InputError on any unusable file."""
+    folder = Path(folder)
+    limit = max_bytes if max_bytes is not None else int(_rules()["max_file_mb"] * 1024 * 1024)
+    files = list_files(folder)
+    base = folder if folder.is_dir() else folder.parent
+    returns: dict[str, Return] = {}
+    for path in files:
+        size = path.stat().st_size
+        shown = path.relative_to(base)
+        if size > limit:
+            raise InputError(
+                f"file is {size / 1048576:.1f} MB, over the {limit / 1048576:.1f} MB limit",
+                file=shown,
+            )
+        if size == 0:
+            raise InputError("file is empty", file=shown, row=1)
+        key = _group_key(path, base)
+        ret = returns.setdefault(key, Return(key=key))
+        ret.files.append(path)
+        raw = path.read_bytes()
+        if path.suffix.lower() == ".xml":
+            ret.fmt = "xml"
+            tables = read_xml(shown, raw)
+        else:
+            name, frame = read_csv(shown, raw)
+            tables = {name: frame}
+        for name, frame in tables.items():
+            if name in ret.tables:
+                if name in CORE:
+                    raise InputError(
+                        f"a second {name} table in the same return "
+                        f"(first: {ret.table_files[name]}); put each year in its own folder "
+                        "or name files with their year",
+                        file=shown,
+                    )
+                ret.ignored.append(str(shown))
+                continue
+            ret.tables[name] = frame
+            ret.table_files[name] = shown
+            ret.paths[name] = path
+    for ret in returns.values():
+        for name in ("Episodes", "Header"):
+            if name not in ret.tables:
+                where = ", ".join(str(p.relative_to(base)) for p in ret.files)
+                raise InputError(f"return has no {name} table (files: {where})", file=folder)
+        ret.year = _collection_year(ret.tables["Episodes"])
+    return sorted(returns.values(), key=lambda r: (r.year, r.key))

@@ -1,0 +1,86 @@
+"""Counts from record-level episodes, as DfE publishes them: stock at 31 March, starts, ceased.
+
+Works on any frame with the :func:`carecast.data.ssda903.store.load_episodes` columns
+(child, decom, dec, rne, rec, place, place_provider, dob), so the generator's own counts and
+the ingested data's counts come from the same code. Exported counts of 1 to 4 are
+suppressed (shown as None) to protect children in small groups.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+
+from carecast import params
+from carecast.data.ssda903 import codes
+
+SUPPRESS_BELOW = 5
+
+
+@cache
+def _reason_lookup() -> dict[str, str]:
+    groups = params.value("ssda903.dfe_labels")["reason_ceased"]
+    return {code: group for group, codes_ in groups.items() for code in codes_}
+
+
+def reason_group(rec: pd.Series) -> pd.Series:
+    """DfE's published reason-ceased group for each REC code (None for X1 or blank)."""
+    return rec.map(_reason_lookup())
+
+
+def _year_bounds(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return pd.Timestamp(f"{year - 1}-04-01"), pd.Timestamp(f"{year}-03-31")
+
+
+def counts(episodes: pd.DataFrame, years: list[int]) -> dict[str, pd.DataFrame]:
+    """Unsuppressed counts per collection year (named by the year it ends)."""
+    eps = episodes.copy()
+    eps["category"] = codes.placement_category(eps["place"], eps["place_provider"])
+    eps["dfe_group"] = codes.dfe_group(eps["place"])
+    stock, starts, ceased = [], [], []
+    for year in years:
+        first, last = _year_bounds(year)
+        on = eps[(eps["decom"] <= last) & (eps["dec"].isna() | (eps["dec"] > last))]
+        age = (last.year - on["dob"].dt.year) - (
+            (on["dob"].dt.month > 3) | ((on["dob"].dt.month == 3) & (on["dob"].dt.day > 31))
+        ).astype(int)
+        stock.append(on.assign(year=year, age_band=codes.age_band(age)))
+        starts.append(eps[(eps["rne"] == "S") & eps["decom"].between(first, last)]
+                      .assign(year=year))
+        end = eps[eps["dec"].between(first, last) & eps["rec"].notna() & eps["rec"].ne("X1")]
+        ceased.append(end.assign(year=year, reason=reason_group(end["rec"]).fillna("Unknown")))
+    stock_df = pd.concat(stock, ignore_index=True)
+    return {
+        "stock_by_category": _count(stock_df, ["year", "category", "age_band"]),
+        "stock_by_dfe_group": _count(stock_df, ["year", "dfe_group"]),
+        "stock": _count(stock_df, ["year"]),
+        "starts": _count(pd.concat(starts, ignore_index=True), ["year"]),
+        "ceased": _count(pd.concat(ceased, ignore_index=True), ["year", "reason"]),
+    }
+
+
+def _count(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    return frame.groupby(by, observed=True).size().rename("count").reset_index()
+
+
+def shares(table: pd.DataFrame, key: str) -> pd.Series:
+    """Share of each ``key`` value over all years in a counts table."""
+    total = table.groupby(key)["count"].sum()
+    return total / total.sum()
+
+
+def suppress(table: pd.DataFrame) -> pd.DataFrame:
+    """Counts of 1-4 replaced by None (DfE's 'c'), for anything shown or exported."""
+    out = table.copy().astype({"count": object})
+    small = (table["count"] > 0) & (table["count"] < SUPPRESS_BELOW)
+    out.loc[small, "count"] = None
+    return out
+
+
+def report(episodes: pd.DataFrame, years: list[int]) -> dict[str, list[dict]]:
+    """Suppressed counts as JSON-ready records."""
+    return {
+        name: suppress(table).to_dict(orient="records")
+        for name, table in counts(episodes, years).items()
+    }
