@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup setup-test run profile test lint bench data
+.PHONY: setup setup-test run profile test lint bench backtest data docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,7 @@ setup: $(STAMP)
 	bash scripts/setup-web.sh
 
 setup-test: setup
+	bash scripts/setup-web.sh --with-browser
 	bash scripts/setup-validator.sh
 
 run: setup
@@ -36,3 +37,9 @@ data: $(STAMP)
 bench: setup-test
 	bash scripts/setup-bench.sh
 	$(BIN)/python bench/run_all.py
+
+backtest: $(STAMP)
+	$(BIN)/carecast backtest --horizons 1,2,3,5 --out bench/results/backtest.json
+
+docs: $(STAMP)
+	$(BIN)/python -m carecast.cli.reference > docs/cli.md

@@ -2,7 +2,8 @@
 # Install what the web app and its browser tests need, idempotently:
 #   - GOV.UK Frontend and axe-core from the npm registry into ./node_modules
 #   - Debian's chromium (Playwright drives it; never a downloaded browser)
-# Usage: bash scripts/setup-web.sh   (run from anywhere; needs root or sudo for apt-get)
+# Usage: bash scripts/setup-web.sh [--with-browser]
+#   --with-browser also installs chromium (for the browser tests; needs root or sudo)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +18,7 @@ if [ ! -f node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css ] \
   fi
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
+if [ "${1:-}" = "--with-browser" ] && [ ! -x /usr/bin/chromium ]; then
   sudo_cmd=""
   if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
   $sudo_cmd apt-get update -qq

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import typer
 
-from carecast.cli import data_cmd, la_cmd, serve_cmd, users_cmd
+from carecast.cli import data_cmd, la_cmd, serve_cmd, ssda903_cmd, synth_cmd, users_cmd
+from carecast.cli.benchmark_cmd import benchmark, drivers_command, neighbours_command
+from carecast.cli.forecast_cmd import backtest, forecast
+from carecast.cli.history_cmd import app as history_app
+from carecast.cli.scenario_cmd import app as scenario_app
 
 app = typer.Typer(
     name="carecast",
@@ -19,9 +23,18 @@ app = typer.Typer(
 )
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(la_cmd.app, name="la")
+app.add_typer(ssda903_cmd.app, name="ssda903")
+app.command("synth")(synth_cmd.synth)
+app.command("forecast")(forecast)
+app.command("backtest")(backtest)
+app.command("benchmark")(benchmark)
+app.command("neighbours")(neighbours_command)
+app.command("drivers")(drivers_command)
 
 app.command("serve")(serve_cmd.serve)
 app.add_typer(users_cmd.app, name="users")
+app.add_typer(scenario_app, name="scenario")
+app.add_typer(history_app, name="history")
 
 
 def main() -> None:

@@ -14,12 +14,23 @@ import typer
 from rich.table import Table
 
 from carecast import OGL_ATTRIBUTION
-from carecast.benchmark import charts, compare, drivers, neighbours
-from carecast.cli.common import JsonOpt, WorkspaceOpt, console, friendly_errors, print_json
+from carecast.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    friendly_errors,
+    lazy_import,
+    print_json,
+)
 from carecast.data import councils
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
 from carecast.report.export import write_table
+
+charts = lazy_import("carecast.benchmark.charts")
+compare = lazy_import("carecast.benchmark.compare")
+drivers = lazy_import("carecast.benchmark.drivers")
+neighbours = lazy_import("carecast.benchmark.neighbours")
 
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV.")]
 XlsxOpt = Annotated[

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -48,3 +50,22 @@ def friendly_errors(func: F) -> F:
 def print_json(payload: Any) -> None:
     """Write JSON to stdout unwrapped, so it can be piped to other tools."""
     sys.stdout.write(json.dumps(payload, indent=2, default=str, allow_nan=False) + "\n")
+
+
+def lazy_import(name: str) -> ModuleType:
+    """A module loaded on first attribute access, so ``carecast --help`` starts quickly.
+
+    The statistics stack (scipy, statsmodels, scikit-learn) takes seconds to import; only the
+    command that needs it should pay for it.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ImportError(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module

@@ -8,10 +8,18 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from carecast.cli.common import JsonOpt, WorkspaceOpt, console, friendly_errors, print_json
+from carecast.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    friendly_errors,
+    lazy_import,
+    print_json,
+)
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
-from carecast.scenarios import history
+
+history = lazy_import("carecast.scenarios.history")
 
 app = typer.Typer(help="History: large falls in children in care, as a check on scenarios.")
 

@@ -9,6 +9,7 @@ one DuckDB transaction: a failure rolls back and leaves the file as it was.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,6 +99,19 @@ class Workspace:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
+
+    def secret(self, name: str) -> bytes:
+        """A per-workspace secret (32 random bytes, owner-only file), made on first use.
+
+        Keys pseudonyms of children and signs web sessions; it never leaves the workspace.
+        """
+        path = self.root / name
+        if not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(32))
+        return path.read_bytes()
 
     def has_table(self, name: str) -> bool:
         with self.connect(read_only=True) as con:

@@ -7,7 +7,6 @@ passing a different ``Settings`` and nothing is read from globals after start-up
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +28,8 @@ class Settings:
     session_max_age_s: int = 8 * 3600
     login_max_failures: int = 5
     login_window_s: int = 15 * 60
+    max_upload_mb: int = 200
+    """Largest record-level upload (all files together) the web form accepts."""
 
     @classmethod
     def from_workspace(
@@ -55,14 +56,8 @@ def database_url(given: str | None, root: Path) -> str:
 
 
 def _secret(root: Path) -> str:
-    """The session-signing key, made once per workspace and readable only by its owner."""
-    path = root / SECRET_FILE
-    if not path.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    """The session-signing key: a per-workspace secret, readable only by its owner."""
+    return Workspace(root).secret(SECRET_FILE).hex()
 
 
 def find_govuk_frontend() -> Path | None:

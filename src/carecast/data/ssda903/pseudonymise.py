@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from carecast.data.workspace import Workspace
 
 SECRET_FILE = "secret.key"
 PREFIX = "c"
@@ -23,14 +23,8 @@ DIGEST_CHARS = 16  # 64 bits: collisions negligible for any council's few thousa
 
 
 def workspace_secret(root: Path) -> bytes:
-    """The workspace's secret, created (32 random bytes, owner-only) on first use."""
-    path = root / SECRET_FILE
-    if not path.exists():
-        root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(secrets.token_bytes(32))
-    return path.read_bytes()
+    """The workspace's pseudonymisation key (see :meth:`Workspace.secret`)."""
+    return Workspace(root).secret(SECRET_FILE)
 
 
 def pseudonym(child: str, secret: bytes) -> str:
