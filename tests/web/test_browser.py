@@ -186,3 +186,39 @@ def test_sign_in_and_see_record_pages(page) -> None:  # type: ignore[no-untyped-
     page.wait_for_url(lambda url: url.rstrip("/").endswith(str(page.url).split("/")[2]))
     page.goto("/records")
     assert "/login" in page.url
+
+
+def test_analyst_uploads_returns_and_sees_record_pages(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from carecast.data.ssda903 import synth, synth_writer
+
+    # One folder of files named with their year, as a user picks them in a file dialog.
+    written = synth_writer.write_returns(synth.generate(children=300, years=2, seed=5),
+                                         tmp_path / "out")
+    files = []
+    for path in written:
+        files.append(tmp_path / f"{path.parent.name}-{path.name}")
+        files[-1].write_bytes(path.read_bytes())
+    bad = tmp_path / "2024-episodes.csv"
+    bad.write_text("CHILD,DECOM\n1,01/01/2024\n")
+
+    sign_in(page, "analyst")
+    page.get_by_role("link", name="Summary of the ingested returns").click()
+    page.wait_for_url("**/records/ssda903")
+    assert "No SSDA903 returns have been ingested" in page.locator("main").inner_text()
+    check(page, "ssda903-empty")
+    page.goto("/records/ssda903/upload")
+    check(page, "ssda903-upload")
+    page.get_by_label("Return files").set_input_files([bad])
+    page.get_by_role("button", name="Upload and ingest").click()
+    assert "There is a problem" in page.locator(".govuk-error-summary").inner_text()
+    check(page, "ssda903-upload-error")
+    page.get_by_label("Return files").set_input_files(files)
+    page.get_by_role("button", name="Upload and ingest").click()
+    page.wait_for_url("**/records/ssda903")
+    assert page.locator("table.cc-table").count() == 4
+    assert "2022-23 (CSV), 2023-24 (CSV)" in page.locator("main").inner_text()
+    check(page, "ssda903-summary")
+    page.get_by_role("link", name="Scenarios").click()
+    page.wait_for_url("**/scenarios")
+    assert page.locator("svg.cc-chart").count() >= 3
+    check(page, "scenarios")

@@ -14,7 +14,13 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
 import carecast
-from carecast.web import routes_api, routes_public, routes_records
+from carecast.web import (
+    routes_api,
+    routes_public,
+    routes_records,
+    routes_ssda903,
+    scenarios_page,
+)
 from carecast.web.db import open_database
 from carecast.web.public import PublicData
 from carecast.web.security import (
@@ -73,6 +79,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(routes_public.router)
     app.include_router(routes_records.router)
+    app.include_router(routes_ssda903.router)
+    app.include_router(scenarios_page.router)
     app.include_router(routes_api.router)
 
     @app.exception_handler(NotSignedIn)

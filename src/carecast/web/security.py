@@ -20,6 +20,8 @@ HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
 ]
+PRIVATE_PATHS = ("/records", "/scenarios", "/login", "/logout", "/api/records")
+"""Pages with personal or account data: never stored by browsers or proxies."""
 
 
 _UNSET = object()
@@ -76,8 +78,9 @@ async def check_csrf(request: Request) -> None:
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware: security headers on every response, and the Secure flag on
-    cookies whenever the request came over HTTPS (directly or via a trusted proxy)."""
+    """Pure ASGI middleware: security headers on every response, ``Cache-Control: no-store``
+    on private paths, and the Secure flag on cookies whenever the request came over HTTPS
+    (directly or via a trusted proxy)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -87,6 +90,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         https = scope.get("scheme") == "https"
+        private = scope["path"].startswith(PRIVATE_PATHS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -97,6 +101,8 @@ class SecurityHeaders:
                 ]
                 present = {k for k, _ in headers}
                 headers += [(k, v) for k, v in HEADERS if k not in present]
+                if private and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 

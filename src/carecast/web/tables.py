@@ -1,7 +1,8 @@
 """Tables shown on pages, served as JSON and downloaded as CSV or XLSX from one definition.
 
-Every download carries its source and the Open Government Licence attribution, and counts
-under the suppression threshold are replaced by "c" (DfE's marker) before they leave.
+Every download carries its source and (for public data) the Open Government Licence
+attribution, and counts under the suppression threshold are replaced by "c" (DfE's marker)
+before they leave.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Table:
     source: str
     links: dict[str, str] = field(default_factory=dict)
     """Optional column key -> URL template with ``{value}``, for cells that link."""
+    licence: str | None = OGL_ATTRIBUTION
+    """None for a council's own record-level data, which is not published under the OGL."""
 
     def cell(self, row: dict[str, Any], column: Column) -> str:
         """Text for one cell as pages show it."""
@@ -69,11 +72,12 @@ class Table:
             "columns": [{"key": c.key, "label": c.label, "kind": c.kind} for c in self.columns],
             "rows": self.safe_rows(),
             "source": self.source,
-            "licence": OGL_ATTRIBUTION,
+            "licence": self.licence,
         }
 
     def _footer(self) -> list[list[str]]:
-        return [[], [f"Source: {self.source}"], [OGL_ATTRIBUTION]]
+        licence = [[self.licence]] if self.licence else []
+        return [[], [f"Source: {self.source}"], *licence]
 
     def to_csv(self) -> bytes:
         buffer = io.StringIO()

@@ -1,0 +1,233 @@
+"""Record-level SSDA903 pages: the summary of the ingested returns (viewer and above) and
+the upload form (analyst and above).
+
+The numbers come from the functions ``carecast ssda903 summary`` and ``ingest`` call, so the
+page, its downloads and the CLI always agree, with the same suppression of counts of 1-4.
+Every view, download and ingest is audited; nothing here goes through the public page
+cache, and the security middleware marks these responses ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from carecast.data.errors import InputError
+from carecast.data.ssda903 import codes, store, summary
+from carecast.data.workspace import Workspace
+from carecast.web import accounts
+from carecast.web.accounts import Account
+from carecast.web.routes_public import Format
+from carecast.web.security import check_csrf, require
+from carecast.web.tables import SUPPRESSED, Column, Table
+from carecast.web.views import download, render
+
+router = APIRouter(include_in_schema=False)
+VIEWER = require("viewer")
+ANALYST = require("analyst")
+PATH = "/records/ssda903"
+MB = 1024 * 1024
+SUFFIXES = (".csv", ".xml")
+SOURCE = ("SSDA903 returns ingested into this workspace (children pseudonymised); "
+          "counts of 1 to 4 shown as c")
+UPLOAD_FOLDER = "web-upload"
+# DuckDB refuses a read-only and a read-write connection to one file in the same process
+# at once, so this app's reads and ingests of the workspace take turns.
+_workspace_lock = threading.Lock()
+
+
+def _root(request: Request) -> Path:
+    return request.app.state.settings.workspace
+
+
+def _when(value: Any) -> str:
+    """When the last ingest ran, as the page shows it (stored in UTC)."""
+    return "" if value is None or pd.isna(value) else f"{value:%d %B %Y %H:%M} UTC"
+
+
+def _report(root: Path) -> dict[str, Any] | None:
+    """What ``carecast ssda903 summary --json`` prints, or None when nothing is ingested."""
+    with _workspace_lock:
+        ws = Workspace.open(root)
+        if not ws.has_table("ssda903_episodes"):
+            return None
+        episodes = store.load_episodes(ws)
+        returns = ws.query("SELECT collection_year, format FROM ssda903_returns ORDER BY ALL")
+        last = ws.query("SELECT max(ingested_at) AS at FROM ssda903_ingests")["at"].iloc[0]
+    years = sorted(int(y) for y in episodes["return_year"].unique())
+    return {"years": years, "returns": returns.to_dict(orient="records"),
+            "ingested_at": _when(last), **summary.report(episodes, years)}
+
+
+def _count(record: dict[str, Any]) -> int | str:
+    return SUPPRESSED if record["count"] is None else int(record["count"])
+
+
+def _financial(year: int) -> str:
+    return f"{year - 1}-{str(year)[2:]}"
+
+
+def _by_year(name: str, caption: str, keys: list[Column], records: list[dict[str, Any]],
+             years: list[int], label: Callable[[int], str],
+             order: Callable[[tuple], Any] = lambda key: key) -> Table:
+    """Records of (keys..., year, count) as one row per key with a column per year; a key
+    absent in a year had no children (0)."""
+    grid: dict[tuple, dict[str, Any]] = {}
+    for record in records:
+        key = tuple(record[c.key] for c in keys)
+        row = grid.setdefault(key, {c.key: record[c.key] for c in keys})
+        row[f"y{record['year']}"] = _count(record)
+    rows = [{**{f"y{y}": 0 for y in years}, **grid[key]} for key in sorted(grid, key=order)]
+    columns = keys + [Column(f"y{y}", label(y), "count") for y in years]
+    return Table(name, caption, columns, rows, SOURCE, licence=None)
+
+
+def tables(report: dict[str, Any]) -> list[Table]:
+    """The summary's tables, already suppressed by :func:`summary.report`."""
+    years: list[int] = report["years"]
+    stock = {r["year"]: _count(r) for r in report["stock"]}
+    starts = {r["year"]: _count(r) for r in report["starts"]}
+    overview = Table(
+        "overview", "Children looked after at 31 March and starts during each year",
+        [Column("year", "Year (April to March)"),
+         Column("stock", "Looked after at 31 March", "count"),
+         Column("starts", "Started to be looked after", "count")],
+        [{"year": _financial(y), "stock": stock.get(y, 0), "starts": starts.get(y, 0)}
+         for y in years],
+        SOURCE,
+        licence=None,
+    )
+    at_31_march = "31 March {}".format
+    bands = [b["label"] for b in codes.age_bands()]
+    return [
+        overview,
+        _by_year("placement-group", "Looked after at 31 March by DfE placement group",
+                 [Column("dfe_group", "Placement group")], report["stock_by_dfe_group"],
+                 years, at_31_march),
+        _by_year("category-age", "Looked after at 31 March by placement category and age band",
+                 [Column("category", "Placement category"), Column("age_band", "Age band")],
+                 report["stock_by_category"], years, at_31_march,
+                 order=lambda key: (key[0], bands.index(key[1]) if key[1] in bands else 99)),
+        _by_year("ceased", "Episodes ceased during the year by DfE reason group",
+                 [Column("reason", "Reason ceased")], report["ceased"], years, _financial),
+    ]
+
+
+@router.get(PATH)
+def ssda903_summary(
+    request: Request,
+    format: Format = None,  # noqa: A002 - the query parameter's public name
+    table: str | None = None,
+    account: Account = VIEWER,
+) -> Response:
+    db = request.app.state.db
+    report = _report(_root(request))
+    page = {"title": "Children looked after (SSDA903)", "report": report,
+            "tables": tables(report) if report else []}
+    if format:
+        if report is None:
+            raise HTTPException(404, "No SSDA903 returns have been ingested yet.")
+        response = download(page, table, format, "ssda903")
+        accounts.audit(db, account.username, "download", PATH, f"table={table} format={format}")
+        return response
+    accounts.audit(db, account.username, "view", PATH)
+    return render(request, "ssda903.html", page)
+
+
+def _form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
+    context = {"title": "Upload SSDA903 returns", "error": error,
+               "max_mb": request.app.state.settings.max_upload_mb}
+    return render(request, "ssda903_upload.html", context, status_code=status_code)
+
+
+@router.get(f"{PATH}/upload")
+def upload_form(request: Request, account: Account = ANALYST) -> Response:
+    accounts.audit(request.app.state.db, account.username, "view", f"{PATH}/upload")
+    return _form(request)
+
+
+def _too_large(request: Request) -> str | None:
+    """Judge the size from Content-Length before any of the body is read (the server
+    refuses a body longer than it declares)."""
+    length = request.headers.get("content-length", "")
+    if not length.isdigit():
+        raise HTTPException(411, "Send the files from the upload form.")
+    limit = request.app.state.settings.max_upload_mb
+    if int(length) > limit * MB:
+        return (f"The files are {int(length) / MB:,.1f} MB in total, over the {limit} MB "
+                "limit. Upload fewer returns at a time.")
+    return None
+
+
+def safe_name(filename: str) -> str:
+    """The client's file name (with any sub-folders it sent) made safe to write under the
+    upload folder: no absolute paths, '..', hidden parts or odd characters."""
+    parts = [re.sub(r"[^A-Za-z0-9._ -]", "_", p).lstrip(". ") for p in
+             re.split(r"[\\/]", filename)]
+    return "/".join(p for p in parts if p)
+
+
+def save_uploads(uploads: list[UploadFile], folder: Path) -> int:
+    """Write the uploaded files into ``folder``; raises InputError on unusable names."""
+    written: set[str] = set()
+    for upload in uploads:
+        name = safe_name(upload.filename or "")
+        if not name.lower().endswith(SUFFIXES):
+            raise InputError("only .csv and .xml files can be uploaded", file=name or "(file)")
+        if name.lower() in written:
+            raise InputError("two files have this name; put each year's year in its file "
+                             "names (2024-episodes.csv) or upload one return at a time",
+                             file=name)
+        written.add(name.lower())
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out)
+    return len(written)
+
+
+def ingest_uploads(uploads: list[UploadFile], root: Path) -> int:
+    """Save the uploads to a temporary folder and ingest them as ``carecast ssda903 ingest``
+    does (all or nothing); returns the number of files. Messages never show the folder."""
+    with tempfile.TemporaryDirectory(prefix="carecast-upload-") as tmp:
+        folder = Path(tmp) / UPLOAD_FOLDER
+        folder.mkdir()
+        try:
+            count = save_uploads(uploads, folder)
+            with _workspace_lock:
+                store.ingest(folder, Workspace.open(root))
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(folder), "the upload")) from None
+    return count
+
+
+@router.post(f"{PATH}/upload")
+async def upload(request: Request, account: Account = ANALYST) -> Response:
+    db = request.app.state.db
+    too_large = _too_large(request)
+    if too_large:
+        accounts.audit(db, account.username, "ingest-refused", PATH, "too large")
+        return _form(request, too_large, status_code=413)
+    await check_csrf(request)
+    form = await request.form()
+    uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    if not uploads:
+        return _form(request, "Select one or more return files.", status_code=400)
+    try:
+        count = await run_in_threadpool(ingest_uploads, uploads, _root(request))
+    except InputError as exc:
+        accounts.audit(db, account.username, "ingest-refused", PATH, f"files={len(uploads)}")
+        return _form(request, str(exc), status_code=400)
+    accounts.audit(db, account.username, "ingest", PATH, f"files={count}")
+    return RedirectResponse(PATH, status_code=303)
