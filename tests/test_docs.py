@@ -9,7 +9,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 def test_cli_reference_is_current():
     written = (DOCS / "cli.md").read_text(encoding="utf-8")
-    assert written == render(), "docs/cli.md is stale: python -m carecast.cli.reference > docs/cli.md"
+    assert written == render(), (
+        "docs/cli.md is stale: python -m carecast.cli.reference > docs/cli.md"
+    )
 
 
 def test_readme_starts_with_the_two_setup_commands():

@@ -20,12 +20,16 @@ def test_build_reproduces_the_shipped_tables(rebuilt):
     out, manifest = rebuilt
     assert manifest == bundled.manifest()
     for name in manifest["tables"]:
-        pd.testing.assert_frame_equal(pd.read_parquet(out / f"{name}.parquet"), bundled.read_table(name))
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / f"{name}.parquet"), bundled.read_table(name)
+        )
 
 
 def test_suppressed_values_are_missing_with_their_flag_never_zero():
     obs = bundled.read_table("observations")
-    city = obs[(obs["area_code"] == "201") & (obs["year"] == 2010) & (obs["measure"] == "cla_started")]
+    city = obs[
+        (obs["area_code"] == "201") & (obs["year"] == 2010) & (obs["measure"] == "cla_started")
+    ]
     assert len(city) == 1
     assert math.isnan(city["value"].iloc[0])
     assert city["flag"].iloc[0] == "x"
@@ -42,10 +46,14 @@ def test_observations_cover_the_issue_series():
     assert span.loc["cin_at_31_march", "min"] == 2013
     assert span.loc["cpp_at_31_march", "max"] == 2024
     assert span.loc["spend_csc_total_net_gbp_thousands", "max"] == 2025
-    la_2024 = obs[(obs["level"] == "la") & (obs["year"] == 2024) & (obs["measure"] == "cla_at_31_march")]
+    la_2024 = obs[
+        (obs["level"] == "la") & (obs["year"] == 2024) & (obs["measure"] == "cla_at_31_march")
+    ]
     assert la_2024["area_code"].nunique() == 153
     chars = bundled.read_table("cla_characteristics")
     assert {"at_31_march", "started", "ceased", "placement_sfr"} == set(chars["table"])
-    assert {"2021", "2025"} == {str(e) for e in bundled.read_table("stat_neighbours")["edition"].unique()}
+    assert {"2021", "2025"} == {
+        str(e) for e in bundled.read_table("stat_neighbours")["edition"].unique()
+    }
     assert len(bundled.read_geojson("boundaries")["features"]) == 153
     assert len(bundled.read_geojson("hex_cartogram")["features"]) == 153

@@ -17,7 +17,9 @@ def _show(workspace, *args):
 
 
 def test_norfolk_2024_matches_the_published_panel(workspace, shared_public):
-    panel = pd.read_csv(shared_public / "cla/la_cla_panel_2010_2024.csv", dtype={"old_la_code": str})
+    panel = pd.read_csv(
+        shared_public / "cla/la_cla_panel_2010_2024.csv", dtype={"old_la_code": str}
+    )
     row = panel[(panel["old_la_code"] == "926") & (panel["time_period"] == 2024)].iloc[0]
     profile = _show(workspace, "926")
     assert profile["year"] == 2024
@@ -31,13 +33,20 @@ def test_norfolk_2024_matches_the_published_panel(workspace, shared_public):
 
 
 def test_neighbour_figures_use_the_official_2025_neighbours(workspace, shared_public):
-    wide = pd.read_csv(shared_public / "stat_neighbours/stat_neighbours_2025_wide.csv", dtype=str,
-                       encoding="utf-8-sig")
+    wide = pd.read_csv(
+        shared_public / "stat_neighbours/stat_neighbours_2025_wide.csv",
+        dtype=str,
+        encoding="utf-8-sig",
+    )
     expected = wide.loc[wide["old_la_code"] == "926", [f"SN_{i}" for i in range(1, 11)]].iloc[0]
     profile = _show(workspace, "norfolk")
     assert profile["neighbours"]["codes"] == expected.tolist()
-    panel = pd.read_csv(shared_public / "cla/la_cla_panel_2010_2024.csv", dtype={"old_la_code": str})
-    rates = panel[(panel["time_period"] == 2024) & panel["old_la_code"].isin(expected)]["rate_per_10000"]
+    panel = pd.read_csv(
+        shared_public / "cla/la_cla_panel_2010_2024.csv", dtype={"old_la_code": str}
+    )
+    rates = panel[(panel["time_period"] == 2024) & panel["old_la_code"].isin(expected)][
+        "rate_per_10000"
+    ]
     rate = profile["indicators"]["cla_at_31_march_rate_per_10000"]
     assert rate["neighbours_mean"] == round(rates.mean(), 1)
     assert rate["neighbours_median"] == rates.median()

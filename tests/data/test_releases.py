@@ -98,7 +98,9 @@ def test_an_older_release_never_overrides_newer_figures(fresh_workspace, shared_
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["superseded"] > 0
-    profile = json.loads(_cli(fresh_workspace, "la", "show", "926", "--year", "2023", "--json").stdout)
+    profile = json.loads(
+        _cli(fresh_workspace, "la", "show", "926", "--year", "2023", "--json").stdout
+    )
     assert profile["indicators"]["cla_at_31_march"]["value"] == 1215  # the 2025 release's figure
 
 
@@ -150,7 +152,9 @@ def test_bad_files_exit_non_zero_naming_file_row_column_and_change_nothing(
 
 def test_non_utf8_and_unrecognised_files_are_refused(fresh_workspace, tmp_path):
     latin = tmp_path / "latin.csv"
-    latin.write_bytes("time_period,geographic_level,la_name\n2024,National,Caf\xe9\n".encode("latin-1"))
+    latin.write_bytes(
+        "time_period,geographic_level,la_name\n2024,National,Caf\xe9\n".encode("latin-1")
+    )
     result = _cli(fresh_workspace, "data", "add-release", str(latin))
     assert result.exit_code == 2 and "UTF-8" in result.output and "row 2" in result.output
     other = tmp_path / "other.csv"
