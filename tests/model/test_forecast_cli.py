@@ -19,6 +19,25 @@ def test_forecast_one_council_json(workspace):
     assert {r["la_code"] for r in rows} == {"926"} and {r["period"] for r in rows} == {2025, 2026}
 
 
+def test_forecast_costs_json_has_spend_unit_costs_and_ro3(workspace):
+    result = runner.invoke(app, ["forecast", "926", "--costs", "--origin", "2023", "--horizon",
+                                 "2", "--draws", "100", "--json", "--workspace",
+                                 str(workspace.root)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"forecast", "spend", "unit_costs", "ro3_actuals"}
+    spend = {r["period"]: r for r in payload["spend"]}
+    assert set(spend) == {"2023-24", "2024-25"}
+    for r in spend.values():
+        assert r["la_code"] == "926" and r["lo_95"] <= r["lo_80"] < r["mean"] < r["hi_80"]
+    # Published RO3 spend sits beside the forecast and is of the same order.
+    actual = spend["2024-25"]["ro3_actual_gbp"]
+    assert actual and 0.7 < spend["2024-25"]["mean"] / actual < 1.3
+    [unit] = payload["unit_costs"]
+    assert unit["period"] == "2023-24" and "RO3" in unit["source"] and unit["gbp_per_week"] > 0
+    assert {r["period"] for r in payload["ro3_actuals"]} >= {"2022-23", "2023-24"}
+
+
 def test_forecast_unknown_council_is_friendly(workspace):
     result = runner.invoke(app, ["forecast", "atlantis", "--workspace", str(workspace.root)])
     assert result.exit_code == 2 and "Traceback" not in result.output

@@ -35,15 +35,31 @@ DAY = pd.Timedelta(days=1)
 
 
 def exit_reason(rec: pd.Series) -> np.ndarray:
-    """Group SSDA903 REC codes into the model's exit reasons (age 18 is added separately)."""
-    rec = rec.fillna("").astype(str).str.upper()
-    out = np.full(len(rec), "other", dtype=object)
-    out[rec.isin(["E11", "E12"]).to_numpy()] = "adopted"
-    out[rec.str.match(r"^E4[1-8]$").to_numpy() & ~rec.isin(["E4A", "E4B"]).to_numpy()] = (
+    """Group SSDA903 REC codes into the model's exit reasons (age 18 is added separately).
+
+    Decided once per distinct code, then spread to every row.
+    """
+    found, uniques = pd.factorize(rec)
+    codes = pd.Series([*uniques, ""], dtype=object).astype(str).str.upper()  # "": missing
+    out = np.full(len(codes), "other", dtype=object)
+    out[codes.isin(["E11", "E12"]).to_numpy()] = "adopted"
+    out[codes.str.match(r"^E4[1-8]$").to_numpy() & ~codes.isin(["E4A", "E4B"]).to_numpy()] = (
         "special_guardianship")
-    out[rec.isin(["E4A", "E4B", "E13"]).to_numpy()] = "returned_home"
-    out[rec.isin(["E5", "E6", "E7", "E17"]).to_numpy()] = "independence"
-    return out
+    out[codes.isin(["E4A", "E4B", "E13"]).to_numpy()] = "returned_home"
+    out[codes.isin(["E5", "E6", "E7", "E17"]).to_numpy()] = "independence"
+    return out[found]
+
+
+def _by_child(eps: pd.DataFrame) -> pd.DataFrame:
+    """Episodes ordered by child then DECOM (as ingested: checked, not re-sorted)."""
+    child = eps["child"].to_numpy()
+    decom = eps["decom"].to_numpy()
+    same = child[1:] == child[:-1]
+    ordered = eps["child"].is_monotonic_increasing and bool(
+        (decom[1:][same] >= decom[:-1][same]).all())
+    if not ordered:
+        eps = eps.sort_values(["child", "decom"])
+    return eps.reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -81,7 +97,7 @@ class MultistateRates:
 
 def _events(eps: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, np.ndarray]:
     """Exposure, exits by reason, moves and entries by (age year, category) in [lo, hi)."""
-    eps = eps.sort_values(["child", "decom"]).reset_index(drop=True)
+    eps = _by_child(eps)
     cat = pd.Categorical(eps["category"], categories=CATEGORIES).codes
     cat = np.where(cat < 0, CATEGORIES.index("other"), cat)
     start = eps["decom"].to_numpy("datetime64[D]")
@@ -140,11 +156,12 @@ class MultistateModel:
 
     def fit(self, episodes: pd.DataFrame, end: pd.Timestamp | None = None) -> MultistateModel:
         """Estimate rates from episodes (columns child, decom, dec, rec, category, dob)."""
-        eps = episodes.copy()
-        if "category_broad" in eps:
-            eps["category"] = eps["category_broad"]
+        category = "category_broad" if "category_broad" in episodes else "category"
+        eps = episodes[["child", "decom", "dec", "rec", category, "dob"]].copy()
+        eps["category"] = eps[category]
         for c in ("decom", "dec", "dob"):
-            eps[c] = pd.to_datetime(eps[c])
+            if eps[c].dtype.kind != "M":
+                eps[c] = pd.to_datetime(eps[c])
         if end is None:
             end = max(eps["decom"].max(), eps["dec"].max()) + DAY
         start = end - pd.Timedelta(days=self.reference_days)
