@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from carecast import params
 from carecast.cli.common import JsonOpt, WorkspaceOpt, console, friendly_errors, print_json
 from carecast.data import councils
 from carecast.data.errors import InputError
@@ -23,6 +25,17 @@ SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); default local."),
 ]
+ModelOpt = Annotated[str, typer.Option(
+    "--model", help="Council model: stock_flow_pooled (default, chosen by backtest) or "
+    "stock_flow (the one scenarios use).")]
+
+
+def _council_model(name: str) -> Callable[..., Any]:
+    from carecast.model.compare import MODELS
+
+    if name not in MODELS:
+        raise InputError(f"--model must be one of {', '.join(MODELS)}, not '{name}'")
+    return MODELS[name]
 
 
 def _span(text: str, unit_default: str) -> tuple[int, str]:
@@ -69,43 +82,105 @@ def forecast(
     population: Annotated[float | None, typer.Option(
         help="With --ssda903: 0-17 population (default: the named council's).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    model_name: ModelOpt = "stock_flow_pooled",
+    costs: Annotated[bool, typer.Option(
+        "--costs", help="Also spend by financial year with intervals, the unit costs used "
+        "and RO3 actual spend (see docs/costs.md).")] = False,
     scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Forecast children looked after, starts and ceased with 80% and 95% intervals."""
-    from carecast.model.council import CouncilModel, load_council_data
+    from carecast.model.council import load_council_data
 
     ws = Workspace.open(workspace)
     if ssda903:
         _forecast_records(ws, council, horizon, reference_window, draws, population, seed,
-                          as_json, as_csv)
+                          as_json, as_csv, costs)
         return
     if not all_councils and council is None:
         raise InputError("name a council or use --all")
     years, unit = _span(horizon, "y")
     if unit != "y" or years > 10:
         raise InputError("--horizon for council forecasts is 1 to 10 years")
+    make = _council_model(model_name)
     data = load_council_data(ws)
     if origin is not None and origin not in set(data.years.tolist()):
         raise InputError(f"--origin must be a data year {data.years.min()}-{data.years.max()}")
     with Progress(console=console, transient=True, disable=as_json or as_csv) as bar:
         task = bar.add_task("fitting and simulating", total=2)
-        model = CouncilModel(n_draws=draws, random_state=seed).fit(data, origin=origin)
+        model = make(n_draws=draws, random_state=seed).fit(data, origin=origin)
         bar.advance(task)
-        frame = model.project(years).to_frame()
+        projected = model.project(years)
+        frame = projected.to_frame()
         bar.advance(task)
-    if not all_councils:
-        frame = frame[frame["la_code"] == councils.lookup(council).code]
-    frame = frame.sort_values(["la_code", "measure", "period"]).round(1)
-    _emit(frame.reset_index(drop=True), as_json, as_csv,
-          f"Forecast from {model.origin_} (years ending 31 March)")
+    code = None if all_councils else councils.lookup(council).code
+    if code is not None:
+        frame = frame[frame["la_code"] == code]
+    frame = frame.sort_values(["la_code", "measure", "period"]).round(1).reset_index(drop=True)
+    title = f"Forecast from {model.origin_} (years ending 31 March)"
+    if not costs:
+        _emit(frame, as_json, as_csv, title)
+        return
+    from carecast.costs.spend import council_spend, council_unit_costs, ro3_actuals
+
+    # The pooled model re-centres stock-flow draws; both start from the same 31 March stock.
+    rates = model.rates_ if hasattr(model, "rates_") else model.stock_flow_.rates_
+    unit = council_unit_costs(ws, rates)
+    spend = council_spend(projected, rates.stock0, unit["gbp_per_week"].to_numpy())
+    ro3 = ro3_actuals(ws)
+    if code is not None:
+        spend, unit, ro3 = (f[f["la_code"] == code] for f in (spend, unit, ro3))
+    spend = spend.merge(ro3, on=["la_code", "period"], how="left")
+    unit = unit.assign(inflation_per_year=float(params.value("costs.inflation")),
+                       inflation_source=params.get("costs.inflation").source())
+    _emit_costs(frame, spend.round(0), unit, ro3, as_json, as_csv, title)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    return json.loads(frame.to_json(orient="records", date_format="iso"))
+
+
+def _emit_costs(forecast: pd.DataFrame, spend: pd.DataFrame, unit: pd.DataFrame,
+                ro3: pd.DataFrame | None, as_json: bool, as_csv: bool, title: str) -> None:
+    """Forecast plus spend by financial year, the unit costs used and RO3 actuals
+    (JSON keys: forecast, spend, unit_costs, ro3_actuals; CSV: the spend rows)."""
+    if as_json:
+        print_json({"forecast": _records(forecast), "spend": _records(spend),
+                    "unit_costs": _records(unit),
+                    "ro3_actuals": None if ro3 is None else _records(ro3)})
+        return
+    if as_csv:
+        console.file.write(spend.to_csv(index=False))
+        return
+    _emit(forecast, False, False, title)
+    table = Table(title="Spend on children looked after by financial year (GBP)")
+    keys = [c for c in ("la_code", "period", "category") if c in spend]
+    for c in [*keys, "mean", "80% interval", "95% interval", "RO3 actual"]:
+        table.add_column(c, justify="left" if c in keys else "right")
+    for r in spend.to_dict(orient="records"):
+        if pd.isna(r["mean"]):
+            cells = ["suppressed (under 5 children)", "", ""]
+        else:
+            cells = [f"{r['mean']:,.0f}", f"{r['lo_80']:,.0f} - {r['hi_80']:,.0f}",
+                     f"{r['lo_95']:,.0f} - {r['hi_95']:,.0f}"]
+        actual = r.get("ro3_actual_gbp")
+        table.add_row(*[str(r[k]) for k in keys], *cells,
+                      "" if actual is None or pd.isna(actual) else f"{actual:,.0f}")
+    console.print(table)
+    costs = Table(title="Weekly unit costs used (GBP)")
+    keys = [c for c in ("la_code", "category", "period") if c in unit]
+    for c in [*keys, "per week", "source"]:
+        costs.add_column(c)
+    for r in unit.to_dict(orient="records"):
+        costs.add_row(*[str(r[k]) for k in keys], f"{r['gbp_per_week']:,.0f}", r["source"])
+    console.print(costs)
 
 
 def _forecast_records(ws: Workspace, council: str | None, horizon: str, reference_window: str,
                       draws: int, population: float | None, seed: int, as_json: bool,
-                      as_csv: bool) -> None:
+                      as_csv: bool, costs: bool = False) -> None:
     from carecast.model.records import forecast_workspace
 
     n, unit = _span(horizon, "y")
@@ -127,7 +202,42 @@ def _forecast_records(ws: Workspace, council: str | None, horizon: str, referenc
         small = frame["mean"] < SUPPRESS_BELOW
         frame[values] = frame[values].astype(float).round(1).mask(small)
         frame["suppressed"] = small
-    _emit(frame.round(1), as_json, as_csv, "Record-level forecast (monthly)")
+    title = "Record-level forecast (monthly)"
+    if not costs:
+        _emit(frame.round(1), as_json, as_csv, title)
+        return
+    spend, unit = _records_spend(ws, months, window_days, draws, seed)
+    spend.insert(0, "la_code", code or "workspace")
+    ro3 = None
+    if code is not None:
+        from carecast.costs.spend import ro3_actuals
+
+        ro3 = ro3_actuals(ws)
+        ro3 = ro3[ro3["la_code"] == code]
+        spend = spend.merge(ro3, on=["la_code", "period"], how="left")
+        # RO3 is the council's whole CLA spend: beside the total only.
+        spend["ro3_actual_gbp"] = spend["ro3_actual_gbp"].where(spend["category"] == "all")
+    _emit_costs(frame.round(1), spend, unit, ro3, as_json, as_csv, title)
+
+
+def _records_spend(ws: Workspace, months: int, window_days: int, draws: int, seed: int
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spend by financial year and category from the same draws as the record-level
+    forecast (same fit and seed); rows averaging under 5 children are suppressed."""
+    from carecast.costs.spend import category_spend
+    from carecast.data.ssda903.store import load_episodes
+    from carecast.model.records import CATEGORIES, MultistateModel
+    from carecast.scenarios.records import simulate
+
+    model = MultistateModel(reference_days=window_days).fit(load_episodes(ws))
+    sim = simulate(model.rates_, months, draws, seed)
+    spend, unit = category_spend(model.rates_.start, sim.dates, model.rates_.stock0.sum(0),
+                                 sim.stock, CATEGORIES)
+    small = spend["children"] < SUPPRESS_BELOW
+    values = ["children", "mean", "lo_80", "hi_80", "lo_95", "hi_95"]
+    spend[values] = spend[values].round(0).mask(small)
+    spend["suppressed"] = small
+    return spend, unit
 
 
 @friendly_errors
@@ -136,21 +246,26 @@ def backtest(
     draws: Annotated[int, typer.Option(help="Monte Carlo draws per origin.")] = 1000,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
         "bench/results/backtest.json"),
+    model_name: ModelOpt = "stock_flow_pooled",
     scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Re-run the council model at origins 2015-2023 and compare with naive baselines."""
-    from carecast.model.report import run_backtest
+    """Re-run every council model at origins 2015-2023 beside naive baselines; targets are
+    checked for ``--model``."""
+    from carecast.model.compare import CANDIDATES, MODELS, run_comparison
 
     try:
         hs = sorted({int(h) for h in horizons.split(",")})
     except ValueError:
         raise InputError(f"--horizons must be whole years like 1,3, not '{horizons}'") from None
+    _council_model(model_name)
     ws = Workspace.open(workspace)
+    n_models = len(MODELS) + len(CANDIDATES)
     with Progress(console=console, transient=True, disable=as_json) as bar:
-        task = bar.add_task("backtesting 3 models", total=3)
-        payload = run_backtest(ws, hs, draws, scheduler, lambda: bar.advance(task))
+        task = bar.add_task(f"backtesting {n_models} models", total=n_models)
+        payload = run_comparison(ws, hs, draws, scheduler, lambda: bar.advance(task),
+                                 primary=model_name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=2) + "\n")
     if as_json:

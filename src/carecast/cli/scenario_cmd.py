@@ -9,12 +9,23 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from carecast.cli.common import JsonOpt, WorkspaceOpt, console, friendly_errors, print_json
+from carecast.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    friendly_errors,
+    lazy_import,
+    print_json,
+)
+from carecast.data import councils
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
-from carecast.scenarios import run as runner
-from carecast.scenarios import schema, sensitivity
-from carecast.scenarios.finance import financial_year
+
+runner = lazy_import("carecast.scenarios.run")
+record_runner = lazy_import("carecast.scenarios.records")
+schema = lazy_import("carecast.scenarios.schema")
+sensitivity = lazy_import("carecast.scenarios.sensitivity")
+finance = lazy_import("carecast.scenarios.finance")
 
 app = typer.Typer(help="Scenarios: what early help, reunification and placement changes buy.")
 
@@ -24,10 +35,7 @@ DrawsOpt = Annotated[int | None, typer.Option("--draws", min=20, max=20000,
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed shared by both sides.")]
 
 
-def _council(council: str | None, ssda903: bool) -> str:
-    if ssda903:
-        raise InputError("--ssda903 needs the record-level model, which is not available yet; "
-                         "use --council")
+def _council(council: str | None) -> str:
     if not council:
         raise InputError("give --council CODE (or name)")
     return council
@@ -38,6 +46,8 @@ def _money(value: float) -> str:
 
 
 def _interval(row: pd.Series, money: bool = False) -> str:
+    if pd.isna(row["mean"]):
+        return "[dim]suppressed (under 5)[/]"
     f = _money if money else (lambda v: f"{v:,.0f}")
     return f"{f(row['mean'])} [dim]({f(row['lo_80'])} to {f(row['hi_80'])})[/]"
 
@@ -45,7 +55,8 @@ def _interval(row: pd.Series, money: bool = False) -> str:
 def _print_result(result: runner.ScenarioResult) -> None:
     frames = result.to_frames()
     code = str(result.codes[0])
-    console.print(f"[bold]{result.scenario.name}[/], council {code}: baseline and scenario, "
+    where = "record-level model, 903 records" if result.suppress_below else "council"
+    console.print(f"[bold]{result.scenario.name}[/], {where} {code}: baseline and scenario, "
                   f"mean (80% interval) over {result.draws} paired draws")
     children = frames["children"]
     table = Table("year ending 31 March", "baseline", "scenario", "difference",
@@ -59,7 +70,7 @@ def _print_result(result: runner.ScenarioResult) -> None:
     spend = frames["spend"]
     table = Table("financial year", "baseline", "scenario", "investment", "net savings",
                   "cumulative", title="Spend on children looked after (placements)")
-    for fy in (financial_year(int(y)) for y in result.years):
+    for fy in (finance.financial_year(int(y)) for y in result.years):
         rows = spend[spend["period"] == fy].set_index("measure")
         table.add_row(fy, *(_interval(rows.loc[m], money=True) for m in
                             ("baseline_gbp", "scenario_gbp", "investment_gbp",
@@ -71,7 +82,7 @@ def _print_result(result: runner.ScenarioResult) -> None:
 def _print_summary(summary: pd.DataFrame) -> None:
     rows = summary.set_index("measure")
     payback = rows.loc["payback_year"]
-    paid = (f"{financial_year(int(payback['mean']))}" if pd.notna(payback["mean"])
+    paid = (f"{finance.financial_year(int(payback['mean']))}" if pd.notna(payback["mean"])
             else "not within the horizon")
     console.print(
         f"Entries avoided: {_interval(rows.loc['entries_avoided'])}. "
@@ -94,8 +105,9 @@ def _write_xlsx(result: runner.ScenarioResult, path: Path) -> None:
 def run_cmd(
     file: Annotated[str, typer.Argument(help="Scenario YAML file or preset name.")],
     council: CouncilOpt = None,
-    ssda903: Annotated[bool, typer.Option("--ssda903", help="Use the workspace's 903 "
-                                          "records (record-level model).")] = False,
+    ssda903: Annotated[bool, typer.Option("--ssda903", help="Use the workspace's ingested 903 "
+                                          "records (record-level model); --council then only "
+                                          "labels the result.")] = False,
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
     json: JsonOpt = False,
@@ -106,8 +118,12 @@ def run_cmd(
     """Baseline and scenario side by side: children, entries avoided, bed-weeks, spend,
     net savings, payback and NPV, with intervals."""
     scenario = schema.load(file)
-    result = runner.run_scenario(Workspace.open(workspace), scenario, _council(council, ssda903),
-                                 draws=draws, seed=seed)
+    ws = Workspace.open(workspace)
+    if ssda903:
+        code = councils.lookup(council).code if council else None
+        result = record_runner.run_workspace(ws, scenario, code, draws=draws, seed=seed)
+    else:
+        result = runner.run_scenario(ws, scenario, _council(council), draws=draws, seed=seed)
     if xlsx is not None:
         _write_xlsx(result, xlsx)
         console.print(f"Wrote {xlsx}")
@@ -129,7 +145,7 @@ def compare_cmd(
 ) -> None:
     """Several scenarios against the same baseline draws, one row each."""
     scenarios = [schema.load(f) for f in files]
-    baseline = runner.prepare(Workspace.open(workspace), [_council(council, False)],
+    baseline = runner.prepare(Workspace.open(workspace), [_council(council)],
                               draws=draws, seed=seed)
     rows = []
     for scenario in scenarios:
@@ -150,7 +166,7 @@ def compare_cmd(
                       _money(r["net_savings_total_gbp"]),
                       f"{_money(r['npv_gbp'])} ({_money(r['npv_lo_80'])} to "
                       f"{_money(r['npv_hi_80'])})",
-                      financial_year(int(r["payback_year"])) if pd.notna(r["payback_year"])
+                      finance.financial_year(int(r["payback_year"])) if pd.notna(r["payback_year"])
                       else "-")
     console.print(table)
 
@@ -167,7 +183,7 @@ def tornado_cmd(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Sensitivity of NPV to each assumption, widest first."""
-    baseline = runner.prepare(Workspace.open(workspace), [_council(council, False)],
+    baseline = runner.prepare(Workspace.open(workspace), [_council(council)],
                               draws=draws)
     table = sensitivity.tornado(baseline, schema.load(file), swing)
     if json:
@@ -210,7 +226,7 @@ def charts_cmd(
     from carecast.web.scenarios_page import result_charts, tornado_chart
 
     scenario = schema.load(file)
-    baseline = runner.prepare(Workspace.open(workspace), [_council(council, False)],
+    baseline = runner.prepare(Workspace.open(workspace), [_council(council)],
                               draws=draws)
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(file).stem

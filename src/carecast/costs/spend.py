@@ -62,15 +62,75 @@ def spend_by_financial_year(days: pd.DatetimeIndex, stock: np.ndarray,
     return years, out
 
 
-def council_weekly_costs(ws: Workspace, rates: CouncilRates) -> np.ndarray:
-    """All-CLA weekly cost per council for the year after the origin: the council's own
-    RO3 CLA spend / child-weeks for the latest financial year ending by origin + 1 where
-    published, else England's LAIT figure, uprated to the origin + 1 price year."""
+def monthly_child_weeks(start: pd.Timestamp, dates: pd.DatetimeIndex, stock0: np.ndarray,
+                        stock: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Child-weeks per financial year from a stock on ``start`` and on each of ``dates``
+    (month starts, as the record-level model gives them): trapezoid between consecutive
+    dates x days / 7. ``stock`` is (..., len(dates)) and ``stock0`` broadcasts to (...).
+    Each interval ends on the 1st of a month, so it lies in one financial year (that of
+    its first day). Returns the year labels and child-weeks (..., n_years)."""
+    bounds = pd.DatetimeIndex([start.normalize(), *dates])
+    lengths = np.diff(bounds.values.astype("datetime64[D]")).astype(float)
+    full = np.concatenate([np.broadcast_to(np.asarray(stock0, float), stock.shape[:-1])[..., None],
+                           np.asarray(stock, float)], axis=-1)
+    weeks = (full[..., :-1] + full[..., 1:]) / 2 * lengths / 7
+    labels = [financial_year(d) for d in bounds[:-1]]
+    years = sorted(set(labels))
+    idx = np.array([years.index(x) for x in labels])
+    return years, np.stack([weeks[..., idx == j].sum(-1) for j in range(len(years))], -1)
+
+
+def category_spend(start: pd.Timestamp, dates: pd.DatetimeIndex, stock0: np.ndarray,
+                   stock: np.ndarray, categories: tuple[str, ...]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Spend by financial year and placement category, and in total, from monthly stock
+    draws (draws, categories, months) and the stock on ``start`` (categories,), at England
+    weekly unit costs (:func:`weekly_cost`). Returns the spend rows (period, category,
+    days covered, mean children in care, mean and intervals over draws) and the unit
+    costs used (category, period, gbp_per_week, source)."""
+    labels, weeks = monthly_child_weeks(start, dates, stock0[None, :], stock)
+    cost = np.array([[weekly_cost(c, int(y[:4])) for y in labels] for c in categories])
+    spend = weeks * cost[None]
+    ends = pd.DatetimeIndex([start.normalize(), *dates])
+    days = np.array([sum((b - a).days for a, b in zip(ends[:-1], ends[1:], strict=True)
+                         if financial_year(a) == y) for y in labels])
+    rows = []
+    for name, draws, child_weeks in (
+            *((c, spend[:, i], weeks[:, i]) for i, c in enumerate(categories)),
+            ("all", spend.sum(1), weeks.sum(1))):
+        stats = summarise(draws)
+        for j, year in enumerate(labels):
+            rows.append({"period": year, "category": name, "days": int(days[j]),
+                         "children": float(child_weeks[:, j].mean() / (days[j] / 7)),
+                         **{k: float(v[j]) for k, v in stats.items()}})
+    table = params.get("costs.unit_costs")
+    last = table.values[-1].start.year
+    mapping = params.value("costs.category_costs")
+    used = pd.DataFrame([
+        {"category": c, "period": y, "gbp_per_week": float(cost[i, j]),
+         "source": f"England {mapping.get(c, c)}: "
+         f"{table.source(dt.date(min(int(y[:4]), last), 4, 1))}"
+         + ("" if int(y[:4]) <= last else ", grown by costs.inflation")}
+        for i, c in enumerate(categories) for j, y in enumerate(labels)])
+    return pd.DataFrame(rows), used
+
+
+def council_unit_costs(ws: Workspace, rates: CouncilRates) -> pd.DataFrame:
+    """All-CLA weekly cost per council for the year after the origin, with its source: the
+    council's own RO3 CLA spend / child-weeks for the latest financial year ending by
+    origin + 1 where published, else England's LAIT figure, uprated to the origin + 1
+    price year. Columns la_code, period (financial year), gbp_per_week, source."""
     panel = store.la_panel(ws).values
     fy_start = rates.origin
+    inflation = float(params.value("costs.inflation"))
     england = weekly_cost("all_cla", fy_start)
-    out = np.full(len(rates.codes), england)
-    for i, code in enumerate(rates.codes):
+    table = params.get("costs.unit_costs")
+    last = table.values[-1].start.year
+    lait_source = (f"England all-CLA: {table.source(dt.date(min(fy_start, last), 4, 1))}"
+                   + ("" if fy_start <= last else ", grown by costs.inflation"))
+    rows = []
+    for code in rates.codes:
+        value, source = england, lait_source
         for year in (rates.origin + 1, rates.origin):
             spend = panel.get("spend_cla_total_net_gbp_thousands")
             try:
@@ -80,10 +140,18 @@ def council_weekly_costs(ws: Workspace, rates: CouncilRates) -> np.ndarray:
             except KeyError:
                 continue
             if np.isfinite(gbp) and np.isfinite(weeks) and weeks > 0:
-                out[i] = gbp / weeks * (1 + float(params.value("costs.inflation"))) ** (
-                    fy_start - (year - 1))
+                value = gbp / weeks * (1 + inflation) ** (fy_start - (year - 1))
+                source = (f"MHCLG RO3 net CLA spend {year - 1}-{str(year)[2:]} / child-weeks "
+                          f"(31 March stocks), uprated by costs.inflation")
                 break
-    return out
+        rows.append({"la_code": code, "period": f"{fy_start}-{str(fy_start + 1)[2:]}",
+                     "gbp_per_week": float(value), "source": source})
+    return pd.DataFrame(rows)
+
+
+def council_weekly_costs(ws: Workspace, rates: CouncilRates) -> np.ndarray:
+    """All-CLA weekly cost per council (see :func:`council_unit_costs`)."""
+    return council_unit_costs(ws, rates)["gbp_per_week"].to_numpy(float)
 
 
 def council_spend(forecast: CouncilForecast, stock0: np.ndarray, weekly_gbp: np.ndarray,

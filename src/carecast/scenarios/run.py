@@ -16,6 +16,7 @@ simulated stock leaves), and spend is bed-weeks x England weekly unit cost
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -142,12 +143,12 @@ def unit_costs(years: np.ndarray, inflation: np.ndarray, overrides: Scenario | N
     return out
 
 
-def _inflation(baseline: Baseline, scenario: Scenario) -> np.ndarray:
+def _inflation(years: np.ndarray, scenario: Scenario) -> np.ndarray:
     """Unit-cost growth per year: the scenario's path if it gives one, else costs.inflation
     (applies to baseline and scenario alike: it is an assumption about prices)."""
     if scenario.inflation_percent is None:
-        return np.full(baseline.horizon, float(params.value("costs.inflation")))
-    return np.array([scenario.inflation_for(int(y)) for y in baseline.years])
+        return np.full(len(years), float(params.value("costs.inflation")))
+    return np.array([scenario.inflation_for(int(y)) for y in years])
 
 
 def _with_origin(stock0: np.ndarray, stock: np.ndarray) -> np.ndarray:
@@ -170,12 +171,9 @@ def _outcome(baseline: Baseline, side: Scenario | None, costs: dict[str, np.ndar
     # Share of those at risk in a year still in care at its end, per draw.
     retention = np.ones_like(full)
     retention[..., 1:] = stock / np.maximum(full[..., :-1] + entries, 1e-9)
-    extra = np.zeros((len(baseline.rates.codes), len(years)))
-    swapped = np.zeros_like(full)
-    weeks = finance.weeks_per_year()
     for lever in levers:
-        phase = phase_fraction(lever.start, lever.phase_in_years, years)
         if isinstance(lever, PlacementMoveLever):
+            phase = phase_fraction(lever.start, lever.phase_in_years, years)
             source = by_cat[lever.from_category]
             moved = np.zeros_like(full)
             if lever.children_per_year is None:
@@ -191,25 +189,44 @@ def _outcome(baseline: Baseline, side: Scenario | None, costs: dict[str, np.ndar
                     moved[..., h] = np.minimum(want, source[..., h])
             by_cat[lever.from_category] = by_cat[lever.from_category] - moved
             by_cat[lever.to_category] = by_cat[lever.to_category] + moved
-        elif isinstance(lever, FosterCarersLever):
+    weeks = finance.weeks_per_year()
+    bw = {c: finance.bed_weeks(v[..., :-1], v[..., 1:], weeks) for c, v in by_cat.items()}
+    return outcome(levers, years, stock, entries, fc.draws["cla_ceased"], by_cat, bw, costs,
+                   prices)
+
+
+def outcome(levers: list[Any], years: np.ndarray, stock: np.ndarray, entries: np.ndarray,
+            exits: np.ndarray, by_category: dict[str, np.ndarray],
+            bed_weeks: dict[str, np.ndarray], costs: dict[str, np.ndarray],
+            prices: np.ndarray) -> tuple[Outcome, np.ndarray]:
+    """Cost one side from its simulated children (shared by the council and record-level
+    paths): bed-weeks x unit costs after the cost-only levers (unit cost changes; foster
+    carers, whose recruitment cost is returned as extra investment, (councils, years)).
+    ``by_category`` holds children at 31 March, origin year included, (draws, councils,
+    years + 1); ``bed_weeks`` (draws, councils, years)."""
+    extra = np.zeros((stock.shape[1], len(years)))
+    swapped = np.zeros_like(by_category["fostering"])
+    weeks = finance.weeks_per_year()
+    for lever in levers:
+        phase = phase_fraction(lever.start, lever.phase_in_years, years)
+        if isinstance(lever, FosterCarersLever):
             carers = np.cumsum(lever.carers_per_year * phase)
             capacity = np.concatenate([[0.0], carers * lever.children_per_carer])
             swapped = np.minimum(np.maximum(swapped, 0) + capacity[None, None],
-                                 by_cat["fostering"])
+                                 by_category["fostering"])
             extra += lever.carers_per_year * phase * lever.cost_gbp_per_carer
         elif isinstance(lever, UnitCostLever):
             costs = {**costs, lever.category: costs[lever.category]
                      * (1 + lever.change_percent / 100 * phase)}
-    bw = {c: finance.bed_weeks(v[..., :-1], v[..., 1:], weeks) for c, v in by_cat.items()}
-    spend = finance.spend(bw, costs)
+    spend = finance.spend(bed_weeks, costs)
     total = np.sum(list(spend.values()), axis=0)
     for lever in levers:
         if isinstance(lever, FosterCarersLever):
             premium = lever.ifa_minus_in_house_gbp_per_week * prices
             total = total - finance.bed_weeks(swapped[..., :-1], swapped[..., 1:],
                                               weeks) * premium
-    return Outcome(stock=stock, entries=entries, exits=fc.draws["cla_ceased"],
-                   by_category=by_cat, bed_weeks=bw, spend_gbp=spend, total_gbp=total), extra
+    return Outcome(stock=stock, entries=entries, exits=exits, by_category=by_category,
+                   bed_weeks=bed_weeks, spend_gbp=spend, total_gbp=total), extra
 
 
 def investment_gbp(scenario: Scenario, years: np.ndarray) -> np.ndarray:
@@ -237,6 +254,7 @@ class ScenarioResult:
     appraisal: finance.Appraisal      # arrays (draws, councils, years)
     draws: int
     seed: int
+    suppress_below: float | None = None   # children's data (record level): hide small counts
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """Tidy tables: children, children_by_category, bed_weeks, spend, summary."""
@@ -246,8 +264,8 @@ class ScenarioResult:
                           (("cla_at_31_march", "stock"), ("cla_started", "entries"),
                            ("cla_ceased", "exits"))}, self.codes, self.years, "measure")
         by_cat = _long({c: (b.by_category[c][..., 1:], s.by_category[c][..., 1:])
-                        for c in CATEGORIES}, self.codes, self.years, "category")
-        beds = _long({c: (b.bed_weeks[c], s.bed_weeks[c]) for c in CATEGORIES},
+                        for c in b.by_category}, self.codes, self.years, "category")
+        beds = _long({c: (b.bed_weeks[c], s.bed_weeks[c]) for c in b.bed_weeks},
                      self.codes, fy, "category")
         a = self.appraisal
         inv = np.broadcast_to(self.investment_gbp, a.net_savings_gbp.shape)
@@ -256,8 +274,17 @@ class ScenarioResult:
                  "cumulative_savings_gbp": a.cumulative_gbp}
         spend = pd.concat([_stats(v, self.codes, fy, measure=k) for k, v in money.items()],
                           ignore_index=True)
-        return {"children": children, "children_by_category": by_cat, "bed_weeks": beds,
-                "spend": spend, "summary": self.summary()}
+        frames = {"children": children, "children_by_category": by_cat, "bed_weeks": beds,
+                  "spend": spend, "summary": self.summary()}
+        if self.suppress_below is not None:
+            weeks = finance.weeks_per_year()
+            for name, unit in (("children", 1.0), ("children_by_category", 1.0),
+                               ("bed_weeks", weeks)):
+                frames[name] = suppress(frames[name], self.suppress_below * unit)
+            summary = frames["summary"]
+            frames["summary"] = suppress(summary, self.suppress_below,
+                                         summary["measure"] == "entries_avoided")
+        return frames
 
     def summary(self) -> pd.DataFrame:
         """Per council: entries avoided, net savings, NPV, payback (with intervals)."""
@@ -291,6 +318,21 @@ class ScenarioResult:
         }
 
 
+def suppress(frame: pd.DataFrame, below: float, rows: pd.Series | None = None
+             ) -> pd.DataFrame:
+    """Blank the values of rows (default all) whose mean is under ``below`` in absolute
+    value but not exactly 0 (children's data: small numbers are not exported), flagging
+    them ``suppressed``."""
+    size = pd.to_numeric(frame["mean"], errors="coerce").abs()
+    small = (size > 0) & (size < below)
+    if rows is not None:
+        small &= rows
+    out = frame.copy()
+    out[STAT_COLUMNS] = out[STAT_COLUMNS].astype(float).mask(small)
+    out["suppressed"] = small
+    return out
+
+
 def _stats(draws: np.ndarray, codes: np.ndarray, periods: list[Any], **labels: str
            ) -> pd.DataFrame:
     """Rows (la_code, period, labels..., mean, intervals) from (draws, councils, years)."""
@@ -313,23 +355,23 @@ def _long(pairs: dict[str, tuple[np.ndarray, np.ndarray]], codes: np.ndarray,
     return pd.concat(frames, ignore_index=True)
 
 
-def run(baseline: Baseline, scenario: Scenario, *, cost_scale: dict[str, float] | None = None,
-        rate: float | None = None) -> ScenarioResult:
-    """Baseline and scenario for every council of ``baseline``, paired by draw.
+Side = Callable[[Scenario | None, dict[str, np.ndarray], np.ndarray], tuple[Outcome, np.ndarray]]
 
-    ``cost_scale`` multiplies unit costs by category on both sides and ``rate`` replaces the
-    discount rate (both for sensitivity analysis).
-    """
-    years = baseline.years
-    inflation = _inflation(baseline, scenario)
+
+def paired(scenario: Scenario, years: np.ndarray, codes: np.ndarray, side: Side, *,
+           draws: int, seed: int, cost_scale: dict[str, float] | None = None,
+           rate: float | None = None, suppress_below: float | None = None) -> ScenarioResult:
+    """Project and cost both sides with ``side(scenario or None, unit costs, price index)``
+    and appraise the paired draws (shared by the council and record-level paths)."""
+    inflation = _inflation(years, scenario)
     prices = finance.price_index(inflation) / (1 + inflation[0])
     scale = cost_scale or {}
 
-    def costs(side: Scenario | None) -> dict[str, np.ndarray]:
-        return {c: v * scale.get(c, 1.0) for c, v in unit_costs(years, inflation, side).items()}
+    def costs(which: Scenario | None) -> dict[str, np.ndarray]:
+        return {c: v * scale.get(c, 1.0) for c, v in unit_costs(years, inflation, which).items()}
 
-    base, _ = _outcome(baseline, None, costs(None), prices)
-    changed, extra = _outcome(baseline, scenario, costs(scenario), prices)
+    base, _ = side(None, costs(None), prices)
+    changed, extra = side(scenario, costs(scenario), prices)
     investment = investment_gbp(scenario, years)[None] + extra
     if rate is None and "scenarios.discount_rate" in scenario.parameter_changes:
         rate = _at(_param(scenario, "scenarios.discount_rate"), dt.date.today())
@@ -337,9 +379,21 @@ def run(baseline: Baseline, scenario: Scenario, *, cost_scale: dict[str, float] 
         years, base.total_gbp, changed.total_gbp, investment[None], rate=rate,
         price_index=prices,
     )
-    return ScenarioResult(scenario=scenario, codes=baseline.rates.codes, years=years,
-                          baseline=base, changed=changed, investment_gbp=investment,
-                          appraisal=appraisal, draws=baseline.draws, seed=baseline.seed)
+    return ScenarioResult(scenario=scenario, codes=codes, years=years, baseline=base,
+                          changed=changed, investment_gbp=investment, appraisal=appraisal,
+                          draws=draws, seed=seed, suppress_below=suppress_below)
+
+
+def run(baseline: Baseline, scenario: Scenario, *, cost_scale: dict[str, float] | None = None,
+        rate: float | None = None) -> ScenarioResult:
+    """Baseline and scenario for every council of ``baseline``, paired by draw.
+
+    ``cost_scale`` multiplies unit costs by category on both sides and ``rate`` replaces the
+    discount rate (both for sensitivity analysis).
+    """
+    return paired(scenario, baseline.years, baseline.rates.codes,
+                  lambda side, costs, prices: _outcome(baseline, side, costs, prices),
+                  draws=baseline.draws, seed=baseline.seed, cost_scale=cost_scale, rate=rate)
 
 
 def run_scenario(ws: Workspace, scenario: Scenario, council: str, draws: int | None = None,

@@ -1,0 +1,403 @@
+"""Scenarios on the record-level model (``carecast scenario run FILE --ssda903``).
+
+The multistate model (:class:`carecast.model.records.MultistateModel`) is fitted once on the
+workspace's ingested 903 episodes; baseline and scenario are then simulated with the same
+seed. Levers never edit the learned event counts (a gamma posterior with another shape
+would consume the random stream differently and unpair the draws, and counts cannot be
+phased in by date). They become multipliers applied to each draw's sampled rates, month by
+month, with the phase of the financial year the month is in (as on the council path):
+
+- entries: each (age, category) cell's arrivals are binomially thinned by
+  1 - X x phase x the cell's share of entries in the segment. Thinning a Poisson count
+  gives a Poisson count, and every scenario draw is then a subset of its baseline draw.
+  Segment shares come from the council's own entries in the reference window: the model
+  has age states, and the episodes carry need (CIN) and legal status (LS), so an
+  age-and-need segment is counted jointly, not assumed independent;
+- exits: a named route raises the hazard of the model's exit reason holding its REC codes
+  by X x the route's share of that reason's exits in the window (e.g. child arrangement
+  orders, E41, are grouped with special guardianship); shorter time in care divides every
+  exit hazard except leaving at 18 by 1 - X;
+- placement move (N children a year): an added daily move hazard from one category to the
+  other, N x phase / 365.25 / the baseline's mean stock in the source category that year,
+  the same at every age; moved children then follow their new category's exit and move
+  rates;
+- foster carers, unit costs, investment and the appraisal use the council path's code.
+
+Entries levers change only arrivals: exit and move rates are the baseline's, draw by draw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from carecast import params
+from carecast.costs import financial_year
+from carecast.costs.spend import monthly_child_weeks
+from carecast.data.errors import InputError
+from carecast.data.workspace import Workspace
+from carecast.model.records import (
+    CATEGORIES,
+    MONTHS,
+    N_AGES,
+    REASONS,
+    MultistateModel,
+    MultistateRates,
+    exit_reason,
+)
+from carecast.scenarios import finance
+from carecast.scenarios import run as council
+from carecast.scenarios.levers import phase_fraction
+from carecast.scenarios.schema import (
+    EntriesLever,
+    ExitsLever,
+    PlacementMoveLever,
+    Scenario,
+    Segment,
+)
+
+SUPPRESS_BELOW = 5
+N_CAT, N_EXIT = len(CATEGORIES), len(REASONS) - 1
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Simulated months: stock on each of ``dates`` (draws, categories, months), entries
+    and exits (all reasons) during the month ending on each date (draws, months)."""
+
+    dates: pd.DatetimeIndex
+    stock: np.ndarray
+    entries: np.ndarray
+    exits: np.ndarray
+
+
+@dataclass(frozen=True)
+class Factors:
+    """Per-month changes to one draw set: arrival keep-probability (months, ages,
+    categories), exit hazard multiplier (months, ages, categories, reasons without
+    age 18) and added daily move hazard (months, ages, from, to). None: unchanged."""
+
+    entries: np.ndarray | None = None
+    exits: np.ndarray | None = None
+    moves: np.ndarray | None = None
+
+
+def month_dates(start: pd.Timestamp, months: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Month starts after ``start`` and each month's length in days (as the model steps)."""
+    first = start.normalize()
+    dates = pd.date_range(first + pd.offsets.MonthBegin(1), periods=months, freq="MS")
+    lengths = np.diff(np.r_[np.datetime64(first.date()),
+                            dates.values.astype("datetime64[D]")]).astype(int)
+    return dates, lengths
+
+
+def simulate(rates: MultistateRates, months: int, n_draws: int, seed: int,
+             factors: Factors | None = None,
+             cache: dict[str, Any] | None = None) -> Draws:
+    """Draws of the multistate model with per-month lever factors.
+
+    Without factors this reproduces ``MultistateModel.project`` draw for draw (same random
+    stream: rate posteriors, then Poisson arrivals month by month; population scaling is not
+    used). Thinning uses a second stream so it never shifts the first. ``cache`` keeps the
+    month transition powers of unchanged rates between calls with the same seed.
+    """
+    f = factors or Factors()
+    rng = np.random.default_rng(seed)
+    n, k = n_draws, rates.prior_days
+    exposure = (rates.exposure + k)[None, :, :, None]
+    exit_rate = rng.gamma(rates.exit_events + rates.exit_prior,
+                          size=(n, *rates.exit_events.shape)) / exposure
+    move_rate = rng.gamma(rates.move_events + rates.move_prior,
+                          size=(n, *rates.move_events.shape)) / exposure
+    idx = np.arange(N_CAT)
+    move_rate[:, :, idx, idx] = 0.0
+    entry_rate = rng.gamma(rates.entry_events + 0.01, size=(n, *rates.entry_events.shape)
+                           ) / rates.window_days
+    thin = np.random.default_rng([seed, 1])
+    mult = np.broadcast_to(np.asarray(rates.entry_multiplier, float), (months,))
+    dates, lengths = month_dates(rates.start, months)
+    cache = {} if cache is None else cache
+    key = None
+    stock = np.broadcast_to(rates.stock0.reshape(N_AGES, 12, N_CAT),
+                            (n, N_AGES, 12, N_CAT)).astype(float).copy()
+    out_stock = np.empty((months, n, N_CAT))
+    out_entries = np.empty((months, n))
+    out_exits = np.zeros((months, n))
+    for month, d in enumerate(lengths):
+        ex = None if f.exits is None else f.exits[month]
+        mv = None if f.moves is None else f.moves[month]
+        new_key = (f"{seed}:{n}:" + ("" if ex is None or (ex == 1).all() else ex.tobytes().hex())
+                   + ("" if mv is None or not mv.any() else mv.tobytes().hex()))
+        if new_key != key:
+            key = new_key
+            if cache.get("key") != key:
+                day = _day_matrix(exit_rate if ex is None else exit_rate * ex[None],
+                                  move_rate if mv is None else move_rate + mv[None])
+                cache.clear()
+                cache.update(key=key, powers=MultistateModel._powers(day,
+                                                                     set(lengths.tolist())))
+            powers, sums = cache["powers"]
+        arrivals = rng.poisson(entry_rate * d * mult[month])
+        if f.entries is not None:
+            arrivals = thin.binomial(arrivals, np.broadcast_to(f.entries[month],
+                                                               arrivals.shape))
+        out_entries[month] = arrivals.sum((1, 2))
+        moved = stock @ powers[d][..., :N_CAT, :]
+        moved += (arrivals / (12 * d))[:, :, None, :] @ sums[d][..., :N_CAT, :]
+        out_exits[month] = moved[..., N_CAT:].sum((1, 2, 3))
+        stock = moved[..., :N_CAT].reshape(n, MONTHS, N_CAT)
+        out_exits[month] += stock[:, -1].sum(-1)
+        stock = np.concatenate([np.zeros_like(stock[:, :1]), stock[:, :-1]], axis=1)
+        stock = stock.reshape(n, N_AGES, 12, N_CAT)
+        out_stock[month] = stock.sum((1, 2))
+    return Draws(dates=dates, stock=out_stock.transpose(1, 2, 0), entries=out_entries.T,
+                 exits=out_exits.T)
+
+
+def _day_matrix(exit_rate: np.ndarray, move_rate: np.ndarray) -> np.ndarray:
+    """One-day transition matrix over categories + absorbing exit reasons, per draw and age
+    (the model's construction)."""
+    n = exit_rate.shape[0]
+    idx = np.arange(N_CAT)
+    rates_out = np.concatenate([move_rate, exit_rate], axis=-1)
+    total = rates_out.sum(-1, keepdims=True)
+    p_out = 1 - np.exp(-total)
+    day = np.zeros((n, N_AGES, N_CAT + N_EXIT, N_CAT + N_EXIT))
+    day[..., :N_CAT, :] = np.where(total > 0, rates_out / np.maximum(total, 1e-300), 0) * p_out
+    day[..., idx, idx] = 1 - p_out[..., 0]
+    day[..., N_CAT:, N_CAT:] = np.eye(N_EXIT)
+    return day
+
+
+def _window_events(episodes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+                   ) -> tuple[pd.DataFrame, pd.Series]:
+    """Entries (age year, category, need, legal status) and exit REC codes in the window,
+    counted as the model counts them (an episode followed the same day by the next one is
+    a move, not an exit or an entry)."""
+    eps = episodes.sort_values(["child", "decom"]).reset_index(drop=True)
+    decom, dec = pd.to_datetime(eps["decom"]), pd.to_datetime(eps["dec"])
+    same_next = eps["child"].shift(-1).eq(eps["child"]) & decom.shift(-1).eq(dec)
+    same_prev = eps["child"].shift(1).eq(eps["child"]) & dec.shift(1).eq(decom)
+    new = ~same_prev & (decom >= start) & (decom < end)
+    category = eps.get("category_broad", eps.get("category"))
+    entries = pd.DataFrame({
+        "age": ((decom - pd.to_datetime(eps["dob"])).dt.days / 365.25).astype(int)
+        .clip(0, N_AGES - 1),
+        "category": pd.Categorical(category, categories=CATEGORIES).codes,
+        "need": eps.get("cin", pd.Series("", index=eps.index)).fillna("").astype(str),
+        "legal_status": eps.get("ls", pd.Series("", index=eps.index)).fillna("").astype(str),
+    })[new.to_numpy()]
+    entries.loc[entries["category"] < 0, "category"] = CATEGORIES.index("other")
+    left = dec.notna() & (dec >= start) & (dec < end) & ~same_next
+    return entries, eps.loc[left, "rec"].fillna("").astype(str).str.upper()
+
+
+@dataclass
+class RecordBaseline:
+    """A fitted multistate model, the window's entries and exits for lever shares, and the
+    projection settings; baseline draws are simulated once and reused."""
+
+    model: MultistateModel
+    rates: MultistateRates
+    entries: pd.DataFrame
+    exit_recs: pd.Series
+    code: str
+    horizon: int
+    draws: int
+    seed: int
+    cache: dict[str, Any] = field(default_factory=dict)
+    _base: Draws | None = None
+
+    @property
+    def years(self) -> np.ndarray:
+        """Financial years (ending 31 March) projected, from the one containing the start."""
+        s = self.rates.start
+        first = s.year + 1 if s.month >= 4 else s.year
+        return first + np.arange(self.horizon)
+
+    @property
+    def months(self) -> int:
+        s = self.rates.start.normalize()
+        return (int(self.years[-1]) * 12 + 4) - (s.year * 12 + s.month)
+
+    def baseline_draws(self) -> Draws:
+        if self._base is None:
+            self._base = simulate(self.rates, self.months, self.draws, self.seed,
+                                  cache=self.cache)
+        return self._base
+
+
+def prepare(episodes: pd.DataFrame, code: str = "workspace", *, draws: int | None = None,
+            seed: int | None = None, horizon: int | None = None,
+            reference_days: int = 730) -> RecordBaseline:
+    """Fit the record-level model on 903 episodes. The model starts on 1 April after the
+    latest collection year (903 returns run to 31 March), else the day after the data."""
+    d = params.value("scenarios.defaults")
+    draws = int(d["draws"] if draws is None else draws)
+    seed = int(d["seed"] if seed is None else seed)
+    horizon = int(d["horizon_years"] if horizon is None else horizon)
+    last = max(pd.to_datetime(episodes["decom"]).max(), pd.to_datetime(episodes["dec"]).max())
+    end = None
+    if "return_year" in episodes and episodes["return_year"].notna().any():
+        end = pd.Timestamp(int(episodes["return_year"].max()), 4, 1)
+        end = end if last < end else None
+    model = MultistateModel(reference_days=reference_days, n_draws=draws,
+                            random_state=seed).fit(episodes, end=end)
+    rates = model.rates_
+    entries, recs = _window_events(episodes, rates.start - pd.Timedelta(days=reference_days),
+                                   rates.start)
+    return RecordBaseline(model=model, rates=rates, entries=entries, exit_recs=recs,
+                          code=code, horizon=horizon, draws=draws, seed=seed)
+
+
+def prepare_workspace(ws: Workspace, council_code: str | None = None, **settings: Any
+                      ) -> RecordBaseline:
+    """Fit on the workspace's ingested episodes (label: the council code, or 'workspace')."""
+    from carecast.data.ssda903.store import load_episodes
+
+    return prepare(load_episodes(ws), council_code or "workspace", **settings)
+
+
+def segment_share(baseline: RecordBaseline, segment: Segment | None) -> np.ndarray:
+    """Share of each (age, category) cell's window entries that are in the segment."""
+    if segment is None:
+        return np.ones((N_AGES, N_CAT))
+    e = baseline.entries
+    names = params.value("scenarios.segments")
+    labels = params.value("ssda903.dfe_labels")
+    keep = np.ones(len(e), bool)
+    if segment.age:
+        ages = [labels["age_group_started"][names["age"][a]] for a in segment.age]
+        keep &= np.any([(e["age"] >= lo) & (e["age"] < hi) for lo, hi in ages], axis=0)
+    if segment.need:
+        keep &= e["need"].isin(segment.need).to_numpy()
+    if segment.legal_status:
+        codes = [labels["legal_status_started"][names["legal_status"][s]]
+                 for s in segment.legal_status]
+        keep &= e["legal_status"].isin(codes).to_numpy()
+    total, inside = np.zeros((N_AGES, N_CAT)), np.zeros((N_AGES, N_CAT))
+    np.add.at(total, (e["age"].to_numpy(), e["category"].to_numpy()), 1)
+    np.add.at(inside, (e["age"].to_numpy()[keep], e["category"].to_numpy()[keep]), 1)
+    return np.divide(inside, total, out=np.zeros_like(total), where=total > 0)
+
+
+def route_share(baseline: RecordBaseline, route: str) -> tuple[int, float]:
+    """The model exit reason holding a route's REC codes, and the route's share of that
+    reason's exits in the reference window (1 when the window has none)."""
+    labels = params.value("ssda903.dfe_labels")["reason_ceased"]
+    codes = [c for label in params.value("scenarios.exit_routes")[route]
+             for c in labels[label]]
+    reasons = set(exit_reason(pd.Series(codes)))
+    if len(reasons) != 1:
+        raise InputError(f"exit route {route} spans model reasons {sorted(reasons)}")
+    reason = reasons.pop()
+    recs = baseline.exit_recs
+    of_reason = exit_reason(recs) == reason
+    n = int(of_reason.sum())
+    return REASONS.index(reason), (float(recs[of_reason].isin(codes).sum()) / n if n else 1.0)
+
+
+def factors(baseline: RecordBaseline, scenario: Scenario) -> Factors:
+    """The scenario's levers as per-month factors (see the module docstring)."""
+    years, r = baseline.years, baseline.rates
+    dates, _ = month_dates(r.start, baseline.months)
+    starts = pd.DatetimeIndex([r.start.normalize(), *dates[:-1]])
+    year_of_month = np.array([years.tolist().index(int(financial_year(d)[:4]) + 1)
+                              for d in starts])
+    shape = (baseline.months, N_AGES, N_CAT)
+    entries, exits, moves = None, None, None
+    for lever in scenario.levers:
+        phase = phase_fraction(lever.start, lever.phase_in_years, years)[year_of_month]
+        if isinstance(lever, EntriesLever):
+            share = segment_share(baseline, lever.segment)
+            if lever.reduce_percent is not None:
+                cut = lever.reduce_percent / 100 * phase
+            else:
+                per_year = (r.entry_events * share).sum() / r.window_days * 365.25
+                cut = np.minimum(lever.reduce_per_year * phase / per_year, 1) if per_year else (
+                    0 * phase)
+            keep = 1 - cut[:, None, None] * share[None]
+            entries = keep if entries is None else entries * keep
+        elif isinstance(lever, ExitsLever):
+            factor = np.ones((*shape, N_EXIT))
+            if lever.raise_percent is not None:
+                j, share = route_share(baseline, lever.route)  # type: ignore[arg-type]
+                factor[..., j] = (1 + lever.raise_percent / 100 * share * phase)[:, None, None]
+            else:
+                factor *= (1 / (1 - lever.shorten_time_percent / 100 * phase)  # type: ignore[operator]
+                           )[:, None, None, None]
+            exits = factor if exits is None else exits * factor
+        elif isinstance(lever, PlacementMoveLever):
+            moves = _moves(baseline, lever, phase, year_of_month,
+                           np.zeros((*shape, N_CAT)) if moves is None else moves)
+    return Factors(entries=entries, exits=exits, moves=moves)
+
+
+def _moves(baseline: RecordBaseline, lever: PlacementMoveLever, phase: np.ndarray,
+           year_of_month: np.ndarray, moves: np.ndarray) -> np.ndarray:
+    """Add the daily move hazard that moves ``children_per_year`` from one category."""
+    for cat in (lever.from_category, lever.to_category):
+        if cat not in CATEGORIES:
+            raise InputError(f"placement_move: the record-level model has categories "
+                             f"{', '.join(CATEGORIES)} (placed with parents and for adoption "
+                             f"are in 'other'), not {cat}")
+    if lever.children_per_year is None:
+        raise InputError("placement_move with target_share is council-level only; give "
+                         "children_per_year with --ssda903")
+    src, dst = CATEGORIES.index(lever.from_category), CATEGORIES.index(lever.to_category)
+    stock = baseline.baseline_draws().stock[:, src].mean(0)
+    mean = np.array([stock[year_of_month == y].mean() for y in range(len(baseline.years))])
+    hazard = np.divide(lever.children_per_year / 365.25, mean[year_of_month],
+                       out=np.zeros(len(phase)), where=mean[year_of_month] > 0) * phase
+    moves = moves.copy()
+    moves[:, :, src, dst] += hazard[:, None]
+    return moves
+
+
+def _side(baseline: RecordBaseline, side: Scenario | None, costs: dict[str, np.ndarray],
+          prices: np.ndarray) -> tuple[council.Outcome, np.ndarray]:
+    """Simulate and cost one side, shaped (draws, 1, years) like the council path."""
+    b = baseline
+    draws = (b.baseline_draws() if side is None else
+             simulate(b.rates, b.months, b.draws, b.seed, factors(b, side), cache=b.cache))
+    years = b.years
+    ends = [int(np.flatnonzero(draws.dates == pd.Timestamp(int(y), 4, 1))[0]) for y in years]
+    starts = pd.DatetimeIndex([b.rates.start.normalize(), *draws.dates[:-1]])
+    fy = np.array([int(financial_year(d)[:4]) + 1 for d in starts])
+    per_year = np.stack([fy == y for y in years], axis=1).astype(float)   # months x years
+    stock0 = b.rates.stock0.sum(0)
+    by_cat, bed_weeks = {}, {}
+    for c, name in enumerate(CATEGORIES):
+        at_march = np.concatenate([np.full((b.draws, 1), stock0[c]),
+                                   draws.stock[:, c, ends]], axis=1)
+        by_cat[name] = at_march[:, None, :]
+        labels, weeks = monthly_child_weeks(b.rates.start, draws.dates, stock0[c],
+                                            draws.stock[:, c])
+        bed_weeks[name] = weeks[:, None, [labels.index(finance.financial_year(int(y)))
+                                          for y in years]]
+    stock = np.sum([v[..., 1:] for v in by_cat.values()], axis=0)
+    levers = side.levers if side is not None else []
+    return council.outcome(levers, years, stock, (draws.entries @ per_year)[:, None],
+                           (draws.exits @ per_year)[:, None], by_cat, bed_weeks, costs, prices)
+
+
+def run(baseline: RecordBaseline, scenario: Scenario, *,
+        cost_scale: dict[str, float] | None = None, rate: float | None = None
+        ) -> council.ScenarioResult:
+    """Baseline and scenario on the record-level model, paired by draw; small numbers are
+    suppressed in every exported table."""
+    return council.paired(scenario, baseline.years, np.array([baseline.code]),
+                          lambda side, costs, prices: _side(baseline, side, costs, prices),
+                          draws=baseline.draws, seed=baseline.seed, cost_scale=cost_scale,
+                          rate=rate, suppress_below=SUPPRESS_BELOW)
+
+
+def run_workspace(ws: Workspace, scenario: Scenario, council_code: str | None = None,
+                  draws: int | None = None, seed: int | None = None,
+                  horizon: int | None = None) -> council.ScenarioResult:
+    """The CLI's call: fit on the workspace's 903 episodes and run the scenario."""
+    return run(prepare_workspace(ws, council_code, draws=draws, seed=seed, horizon=horizon),
+               scenario)
