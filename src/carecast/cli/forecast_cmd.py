@@ -86,7 +86,6 @@ def forecast(
     costs: Annotated[bool, typer.Option(
         "--costs", help="Also spend by financial year with intervals, the unit costs used "
         "and RO3 actual spend (see docs/costs.md).")] = False,
-    scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     workspace: WorkspaceOpt = None,

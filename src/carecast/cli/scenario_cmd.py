@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from carecast.data import councils
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
 
+executor = lazy_import("carecast.model.executor")
 runner = lazy_import("carecast.scenarios.run")
 record_runner = lazy_import("carecast.scenarios.records")
 schema = lazy_import("carecast.scenarios.schema")
@@ -140,6 +142,8 @@ def compare_cmd(
     council: CouncilOpt = None,
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (tcp://host:8786); default: local processes.")] = None,
     json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -147,9 +151,10 @@ def compare_cmd(
     scenarios = [schema.load(f) for f in files]
     baseline = runner.prepare(Workspace.open(workspace), [_council(council)],
                               draws=draws, seed=seed)
+    results = executor.run_tasks(functools.partial(runner.run, baseline), scenarios, scheduler)
     rows = []
-    for scenario in scenarios:
-        s = runner.run(baseline, scenario).summary().set_index("measure")
+    for scenario, result in zip(scenarios, results, strict=True):
+        s = result.summary().set_index("measure")
         rows.append({"scenario": scenario.name,
                      **{m: s.loc[m, "mean"] for m in ("entries_avoided",
                                                       "net_savings_total_gbp", "npv_gbp")},
