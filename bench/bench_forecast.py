@@ -1,8 +1,9 @@
 """Speed of carecast's forecasts against Social Finance's cs-demand-model 0.5.1.
 
 Same synthetic data for both (``carecast synth``, about 1k, 10k and 100k episodes; five
-annual returns). Each run is a fresh process, timed end to end (process wall, imports
-included) and for the work alone (read + prepare + rates + 1-year daily forecast).
+annual returns). Each run is a fresh process, timed end to end (process wall, interpreter
+start and imports included) and for the work alone (read + prepare + rates + 1-year daily
+forecast); each configuration runs ``RUNS`` times and medians are reported.
 cs-demand-model runs from .venv-csdm (``scripts/setup-bench.sh``), with a 12-month
 reference window and 365 one-day steps; carecast's record-level model uses the same window
 (its monthly matrix-power step is exact for daily dynamics) with 1 draw (like-for-like) and
@@ -18,6 +19,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ CSDM = ROOT / ".venv-csdm" / "bin" / "python"
 CARECAST = ROOT / ".venv" / "bin" / "carecast"
 # Children per size, chosen so the synthetic returns hold about 1k, 10k and 100k episodes.
 SIZES = {"1k": 460, "10k": 4600, "100k": 46000}
+RUNS = 3  # each configuration runs this many times, both tools alike; medians reported
 
 CSDM_SCRIPT = """
 import sys, time, json
@@ -84,11 +87,20 @@ print(json.dumps({"setup_s": t1 - t0, "work_s": t2 - t1, "rows": len(frame)}))
 """
 
 
-def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
+def _run(cmd: list[str], env: dict[str, str] | None) -> dict:
     start = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     result["process_wall_s"] = time.perf_counter() - start
+    return result
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict:
+    """Median of RUNS fresh processes, field by field (the machine may be shared)."""
+    runs = [_run(cmd, env) for _ in range(RUNS)]
+    result = {k: statistics.median(r[k] for r in runs) if isinstance(v, float) else v
+              for k, v in runs[0].items()}
+    result["process_wall_s_runs"] = [round(r["process_wall_s"], 3) for r in runs]
     return {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
 
 
@@ -112,6 +124,8 @@ def main() -> None:
     from rich.progress import Progress
 
     results: dict = {"generated": dt.date.today().isoformat(), "cores": os.cpu_count(),
+                     "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+                     "runs_per_configuration": RUNS,
                      "command": ".venv/bin/python bench/bench_forecast.py", "sizes": {}}
     with tempfile.TemporaryDirectory() as tmp, Progress() as bar:
         task = bar.add_task("benchmark", total=len(SIZES) * 3 + 1)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from carecast.data.ssda903 import codes
 from carecast.data.ssda903.pseudonymise import pseudonymise
-from carecast.data.ssda903.reader import Return, parse_dates
+from carecast.data.ssda903.reader import Return
 
 DAYS_PER_YEAR = 365.25
 ISSUE_COLUMNS = ["child", "table", "file", "row", "column", "rule", "message", "severity"]
@@ -69,7 +69,7 @@ def blocking_issues(returns: list[Return]) -> pd.DataFrame:
             for column in ("DOB", "DECOM", "DEC", "DUC"):
                 if column not in frame:
                     continue
-                parsed = parse_dates(frame[column])
+                parsed = ret.dates(table, column)
                 bad = frame[column].notna() & parsed.isna()
                 found.append(
                     _issue(
@@ -105,21 +105,28 @@ def blocking_issues(returns: list[Return]) -> pd.DataFrame:
     return out.reindex(columns=ISSUE_COLUMNS)
 
 
-def _stack(returns: list[Return], table: str) -> pd.DataFrame:
-    frames = [r.tables[table].assign(return_year=r.year) for r in returns if table in r.tables]
+def _stack(returns: list[Return], table: str, dates: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One table from every return, with ``return_year`` and ``<column>_date`` for ``dates``."""
+    frames = [
+        r.tables[table].assign(
+            return_year=r.year, **{f"{c}_date": r.dates(table, c) for c in dates}
+        )
+        for r in returns
+        if table in r.tables
+    ]
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
 
 
-def _header(returns: list[Return], secret: bytes) -> pd.DataFrame:
-    raw = _stack(returns, "Header").sort_values("return_year", kind="stable")
+def _header(returns: list[Return], secret: bytes, known: dict[str, str]) -> pd.DataFrame:
+    raw = _stack(returns, "Header", ("DOB",)).sort_values("return_year", kind="stable")
     raw = raw.drop_duplicates("CHILD", keep="last")
     return pd.DataFrame(
         {
-            "child": pseudonymise(raw["CHILD"], secret),
+            "child": pseudonymise(raw["CHILD"], secret, known),
             "sex": codes.harmonise_sex(raw["SEX"]).to_numpy(),
-            "dob": parse_dates(raw["DOB"]).to_numpy(),
+            "dob": raw["DOB_date"].to_numpy(),
             "ethnic": codes.upper(raw["ETHNIC"]).to_numpy(),
             "mother": raw["MOTHER"].to_numpy(),
             "return_year": raw["return_year"].to_numpy(),
@@ -127,8 +134,8 @@ def _header(returns: list[Return], secret: bytes) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _uasc(returns: list[Return], secret: bytes) -> pd.DataFrame:
-    raw = _stack(returns, "UASC")
+def _uasc(returns: list[Return], secret: bytes, known: dict[str, str]) -> pd.DataFrame:
+    raw = _stack(returns, "UASC", ("DUC",))
     if raw.empty:
         return pd.DataFrame(
             {"child": pd.Series(dtype=object), "duc": pd.Series(dtype="datetime64[ns]")}
@@ -136,29 +143,61 @@ def _uasc(returns: list[Return], secret: bytes) -> pd.DataFrame:
     raw = raw.sort_values("return_year", kind="stable").drop_duplicates("CHILD", keep="last")
     return pd.DataFrame(
         {
-            "child": pseudonymise(raw["CHILD"], secret).to_numpy(),
-            "duc": parse_dates(raw["DUC"]).to_numpy(),
+            "child": pseudonymise(raw["CHILD"], secret, known).to_numpy(),
+            "duc": raw["DUC_date"].to_numpy(),
         }
     )
 
 
-def _episodes(returns: list[Return], secret: bytes) -> pd.DataFrame:
-    raw = _stack(returns, "Episodes")
-    upper = {
-        c: raw[c].astype("string").str.upper()
-        for c in ("RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC")
-    }
-    eps = pd.DataFrame(
+def _sort_key(values: pd.Series) -> np.ndarray:
+    """Integers that sort like ``values`` (missing last), for one numpy lexsort."""
+    if values.dtype.kind == "M":
+        key = values.to_numpy().view(np.int64).copy()
+        key[values.isna().to_numpy()] = np.iinfo(np.int64).max
+        return key
+    key, _ = pd.factorize(values, sort=True)
+    return np.where(key < 0, len(key), key)
+
+
+def _upper_string(values: pd.Series) -> pd.Series:
+    """``values.astype("string").str.upper()``, computed once per distinct code."""
+    found, uniques = pd.factorize(values)
+    upper = pd.Series(uniques, dtype=object).astype("string").str.upper().array
+    return pd.Series(upper.take(found, allow_fill=True), index=values.index)
+
+
+def _episodes(returns: list[Return], secret: bytes, known: dict[str, str]) -> pd.DataFrame:
+    raw = _stack(returns, "Episodes", ("DECOM", "DEC"))
+    found, ids = pd.factorize(raw["CHILD"])
+    names = pseudonymise(pd.Series(ids, dtype=object), secret, known)
+    child = pd.Series(np.append(names.to_numpy(), None)[found], dtype=object)
+    # One copy per (child, DECOM): the closed one, then the one from the latest return.
+    # Sorted like sort_values([child, decom, closed, return_year]) (stable), then the last
+    # row of each (child, decom) kept; everything else is derived for kept rows only.
+    keys = (
+        raw["return_year"].to_numpy(),
+        raw["DEC_date"].notna().to_numpy(),
+        _sort_key(raw["DECOM_date"]),
+        np.append(_sort_key(names), len(names))[found],  # missing CHILD last
+    )
+    order = np.lexsort(keys)
+    same_next = np.ones(len(order), dtype=bool)
+    same_next[-1:] = False
+    for key in keys[2:]:
+        same_next[:-1] &= key[order][1:] == key[order][:-1]
+    raw = raw.iloc[order[~same_next]].reset_index(drop=True)
+    child = child.iloc[order[~same_next]].reset_index(drop=True)
+    return pd.DataFrame(
         {
-            "child": pseudonymise(raw["CHILD"], secret),
-            "decom": parse_dates(raw["DECOM"]),
-            "dec": parse_dates(raw["DEC"]),
-            "rne": upper["RNE"],
-            "ls": upper["LS"],
-            "cin": upper["CIN"],
-            "place": upper["PLACE"],
-            "place_provider": upper["PLACE_PROVIDER"],
-            "rec": upper["REC"],
+            "child": child,
+            "decom": raw["DECOM_date"],
+            "dec": raw["DEC_date"],
+            "rne": _upper_string(raw["RNE"]),
+            "ls": _upper_string(raw["LS"]),
+            "cin": _upper_string(raw["CIN"]),
+            "place": _upper_string(raw["PLACE"]),
+            "place_provider": _upper_string(raw["PLACE_PROVIDER"]),
+            "rec": _upper_string(raw["REC"]),
             "reason_place_change": codes.upper(raw["REASON_PLACE_CHANGE"]),
             "home_district": codes.postcode_district(raw["HOME_POST"]),
             "pl_district": codes.postcode_district(raw["PL_POST"]),
@@ -166,11 +205,6 @@ def _episodes(returns: list[Return], secret: bytes) -> pd.DataFrame:
             "return_year": raw["return_year"],
         }
     )
-    # One copy per (child, DECOM): the closed one, then the one from the latest return.
-    eps["_closed"] = eps["dec"].notna()
-    eps = eps.sort_values(["child", "decom", "_closed", "return_year"], kind="stable")
-    eps = eps.drop_duplicates(["child", "decom"], keep="last").drop(columns="_closed")
-    return eps.reset_index(drop=True)
 
 
 def _repair(eps: pd.DataFrame) -> pd.DataFrame:
@@ -199,15 +233,20 @@ def _periods(eps: pd.DataFrame, dob: pd.Series) -> tuple[pd.DataFrame, pd.DataFr
         | prev_dec.ne(eps["decom"])
         | prev_rec.ne("X1")
     )
-    number = starts.astype(int).groupby(eps["child"]).cumsum()
+    # Episodes are sorted by child, and each child's first episode starts a period, so a
+    # running count of starts numbers every period, and restarts at 1 for each child.
+    group = starts.astype(int).cumsum().to_numpy()
+    child_first = np.maximum.accumulate(np.where(eps["child"].ne(prev_child), group, 0))
+    number = pd.Series(group - child_first + 1, index=eps.index)
     eps["period"] = eps["child"] + "-" + number.astype(str)
     eps["dob"] = eps["child"].map(dob)
     eps["age_at_start"] = (eps["decom"] - eps["dob"]).dt.days / DAYS_PER_YEAR
     eps["duration_days"] = (eps["dec"] - eps["decom"]).dt.days
     eps["category"] = codes.placement_category(eps["place"], eps["place_provider"])
     eps["category_broad"] = codes.broad_category(eps["category"])
-    grouped = eps.groupby("period", sort=False)
+    grouped = eps.groupby(group, sort=False)
     periods = grouped.agg(
+        period=("period", "first"),
         child=("child", "first"),
         start=("decom", "first"),
         end=("dec", "last"),
@@ -218,7 +257,7 @@ def _periods(eps: pd.DataFrame, dob: pd.Series) -> tuple[pd.DataFrame, pd.DataFr
         last_category=("category", "last"),
         ls_at_start=("ls", "first"),
         cin=("cin", "first"),
-    ).reset_index()
+    ).reset_index(drop=True)
     followed = periods["child"].eq(periods["child"].shift(-1))
     ended = (periods["rec"].notna() & periods["rec"].ne("X1")) | (followed & periods["end"].notna())
     periods.loc[~ended, "end"] = pd.NaT
@@ -233,12 +272,14 @@ def _periods(eps: pd.DataFrame, dob: pd.Series) -> tuple[pd.DataFrame, pd.DataFr
 
 def build(returns: list[Return], secret: bytes) -> Records:
     """Pseudonymised, harmonised, de-duplicated records from validated returns."""
-    header = _header(returns, secret)
-    eps = _repair(_episodes(returns, secret))
+    known: dict[str, str] = {}  # each child id is hashed once across the tables
+    header = _header(returns, secret, known)
+    eps = _repair(_episodes(returns, secret, known))
     dob = header.set_index("child")["dob"]
     eps, periods = _periods(eps, dob)
     eps["open"] = eps["dec"].isna()
-    return Records(header=header, episodes=eps, periods=periods, uasc=_uasc(returns, secret))
+    return Records(header=header, episodes=eps, periods=periods,
+                   uasc=_uasc(returns, secret, known))
 
 
 def ages_at(dob: pd.Series, when: pd.Timestamp) -> pd.Series:

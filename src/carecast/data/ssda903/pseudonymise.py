@@ -28,12 +28,24 @@ def workspace_secret(root: Path) -> bytes:
 
 
 def pseudonym(child: str, secret: bytes) -> str:
-    digest = hmac.new(secret, child.strip().encode("utf-8"), hashlib.sha256).hexdigest()
+    digest = hmac.digest(secret, child.strip().encode("utf-8"), hashlib.sha256).hex()
     return f"{PREFIX}{digest[:DIGEST_CHARS]}"
 
 
-def pseudonymise(values: pd.Series, secret: bytes) -> pd.Series:
-    """Pseudonyms for a column of child ids (hashing each distinct id once)."""
+def pseudonymise(values: pd.Series, secret: bytes, known: dict[str, str] | None = None
+                 ) -> pd.Series:
+    """Pseudonyms for a column of child ids (hashing each distinct id once).
+
+    ``known`` (id -> pseudonym) carries hashes over between calls, e.g. from a return's
+    Header to its Episodes, where the same children appear again.
+    """
+    known = {} if known is None else known
     codes, uniques = pd.factorize(values)
-    hashed = np.array([pseudonym(str(u), secret) for u in uniques] + [None], dtype=object)
-    return pd.Series(hashed[codes], index=values.index, dtype=object)
+    hashed = []
+    for u in uniques:
+        text = str(u)
+        if text not in known:
+            known[text] = pseudonym(text, secret)
+        hashed.append(known[text])
+    mapped = np.array([*hashed, None], dtype=object)
+    return pd.Series(mapped[codes], index=values.index, dtype=object)

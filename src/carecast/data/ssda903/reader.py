@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import csv as pa_csv
 
 from carecast import params
 from carecast.data.errors import InputError
@@ -85,6 +87,7 @@ CORE = ("Header", "Episodes", "UASC")
 XML_RENAME = {"CHILDID": "CHILD", "PL": "PLACE"}
 _SPACES = re.compile(r"[ \t]*,[ \t]*")
 _TRAILING = re.compile(r"[ \t]+\n")
+_LEADING = re.compile(r"\n +")  # as skipinitialspace: spaces only
 _YEAR_TOKEN = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)")
 
 
@@ -100,6 +103,14 @@ class Return:
     ignored: list[str] = field(default_factory=list)
     year: int = 0  # collection year, named by the year it ends (31 March)
     fmt: str = "csv"
+    _dates: dict[tuple[str, str], pd.Series] = field(default_factory=dict, repr=False)
+
+    def dates(self, table: str, column: str) -> pd.Series:
+        """``table[column]`` parsed by :func:`parse_dates`, once: checks and build share it."""
+        key = (table, column)
+        if key not in self._dates:
+            self._dates[key] = parse_dates(self.tables[table][column])
+        return self._dates[key]
 
 
 def _rules() -> dict:
@@ -176,33 +187,69 @@ def _read_quoted(text: str, path: Path) -> tuple[list[str], list[list[str]], lis
     return columns, rows, lines
 
 
+def _data_lines(data: bytes, width: int, columns: list[str], path: Path) -> np.ndarray:
+    """Line numbers of the non-blank data lines; refuses the first with a wrong field count.
+
+    Vectorised: commas are counted per line with numpy; only lines without a comma (blank,
+    or one field) are looked at one by one.
+    """
+    raw = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(raw == 10)
+    starts = np.r_[0, breaks + 1]
+    ends = np.r_[breaks, len(raw)]
+    commas = np.flatnonzero(raw == 44)
+    counts = np.searchsorted(commas, ends) - np.searchsorted(commas, starts)
+    keep = np.ones(len(starts), dtype=bool)
+    keep[0] = False  # the header
+    for i in np.flatnonzero((counts == 0) & keep):
+        keep[i] = bool(data[starts[i]:ends[i]].decode("utf-8").strip())
+    numbers = np.flatnonzero(keep)
+    bad = numbers[counts[numbers] != width - 1]
+    if len(bad):
+        _short_or_long(width, int(counts[bad[0]]) + 1, columns, path, int(bad[0]) + 1)
+    return numbers + 1
+
+
+def _parse_plain(data: bytes, columns: list[str], path: Path) -> pd.DataFrame:
+    """Unquoted CSV (field counts already checked) as strings, blanks missing, via Arrow."""
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(data),
+            read_options=pa_csv.ReadOptions(column_names=columns, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(quote_char=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(columns, pa.string()),
+                null_values=[""], strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:  # e.g. a line of other whitespace (form feed)
+        raise InputError(f"not valid CSV ({str(exc).splitlines()[0]})", file=path) from None
+    return table.to_pandas()
+
+
 def read_csv(path: Path, raw: bytes) -> tuple[str, pd.DataFrame]:
     """One CSV file as (table name, strings frame); refuses short rows and bad quoting.
 
-    Files without quotes (the usual export) take a fast path: field counts are checked
-    line by line, then pandas' C parser reads the text.
+    Files without quotes (the usual export) take a fast path: spaces around fields are
+    dropped, field counts are checked for every line at once, then Arrow reads the text.
     """
     text = _decode(raw, path)
     header_line = text.split("\n", 1)[0]
     if not header_line.strip():
         raise InputError("file is empty (no header row)", file=path, row=1)
-    if '"' in text:
+    if '"' in text or "\r" in text.replace("\r\n", ""):
         columns, rows, lines = _read_quoted(text, path)
         table = identify(columns, path)
         frame = pd.DataFrame(rows, columns=columns, dtype=object).replace("", None)
     else:
         columns = [h.strip().upper() for h in header_line.rstrip("\r").split(",")]
         table = identify(columns, path)
-        text = text.replace("\r\n", "\n")
-        if " ," in text or ", " in text or "\t" in text or " \n" in text:
-            text = _TRAILING.sub("\n", _SPACES.sub(",", text))
-        all_lines = text.split("\n")
-        lines = [n for n, line in enumerate(all_lines[1:], start=2) if line.strip()]
-        for line in lines:
-            _short_or_long(len(columns), all_lines[line - 1].count(",") + 1, columns, path, line)
-        frame = pd.read_csv(io.StringIO(text), keep_default_na=False,
-                            na_values=[""], skip_blank_lines=True, skipinitialspace=True,
-                            header=0, names=columns, engine="c", dtype=object)
+        text = text.replace("\r\n", "\n").removesuffix("\n") + "\n"
+        if " ," in text or ", " in text or "\t" in text or " \n" in text or "\n " in text:
+            text = _LEADING.sub("\n", _TRAILING.sub("\n", _SPACES.sub(",", text)))
+        data = text.encode("utf-8")
+        lines = _data_lines(data, len(columns), columns, path)
+        frame = _parse_plain(data, columns, path)
     frame["_file"] = path.name
     frame["_row"] = lines
     return table, frame
@@ -273,6 +320,32 @@ def list_files(folder: Path) -> list[Path]:
     return files
 
 
+def _parse_ddmmyyyy(text: np.ndarray) -> np.ndarray:
+    """Strict dd/mm/YYYY strings as datetime64[ns]; NaT for anything else (left to strptime).
+
+    Vectorised on the ten characters, so the usual 903 dates skip strptime; other shapes
+    (``1/5/2020``, ISO) still go through ``pd.to_datetime`` and give the same answer.
+    """
+    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[ns]")
+    shaped = np.array([isinstance(t, str) and len(t) == 10 and t.isascii() for t in text],
+                      dtype=bool)
+    if not shaped.any():
+        return out
+    chars = np.array(text[shaped].tolist(), dtype="S10").view(np.uint8).reshape(-1, 10)
+    b = chars.astype(np.int64) - 48
+    digits = np.delete(b, [2, 5], axis=1)
+    day = b[:, 0] * 10 + b[:, 1]
+    month = b[:, 3] * 10 + b[:, 4]
+    year = b[:, 6] * 1000 + b[:, 7] * 100 + b[:, 8] * 10 + b[:, 9]
+    ok = ((b[:, 2] == -1) & (b[:, 5] == -1) & ((digits >= 0) & (digits <= 9)).all(axis=1)
+          & (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1678) & (year <= 2261))
+    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
+    first = months.astype("datetime64[D]")
+    ok &= day <= ((months + 1).astype("datetime64[D]") - first).astype(np.int64)
+    out[np.flatnonzero(shaped)[ok]] = (first + (day - 1))[ok]
+    return out
+
+
 def parse_dates(values: pd.Series) -> pd.Series:
     """Dates in any accepted format (dd/mm/YYYY; ISO for regional extracts); NaT if not.
 
@@ -285,6 +358,9 @@ def parse_dates(values: pd.Series) -> pd.Series:
         todo = out.isna()
         if not todo.any():
             break
+        if fmt == "%d/%m/%Y":
+            out[todo] = _parse_ddmmyyyy(text[todo].to_numpy())
+            todo = out.isna()
         out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
     parsed = np.append(out.to_numpy(), np.datetime64("NaT", "ns"))
     return pd.Series(parsed[codes], index=values.index)
@@ -294,15 +370,15 @@ def _year_ending(dates: pd.Series) -> pd.Series:
     return dates.dt.year + (dates.dt.month > 3).astype(int)
 
 
-def _collection_year(episodes: pd.DataFrame) -> int:
+def _collection_year(ret: Return) -> int:
     """The year (ending 31 March) most episode end dates fall in, else the latest DECOM's.
 
     A mode, not a maximum, so one mistyped date does not move the whole return.
     """
-    dec = parse_dates(episodes["DEC"]).dropna()
+    dec = ret.dates("Episodes", "DEC").dropna()
     if not dec.empty:
         return int(_year_ending(dec).mode().max())
-    decom = parse_dates(episodes["DECOM"]).dropna()
+    decom = ret.dates("Episodes", "DECOM").dropna()
     return int(_year_ending(decom).max()) if not decom.empty else 0
 
 
@@ -352,5 +428,5 @@ def read_folder(folder: str | Path, *, max_bytes: int | None = None) -> list[Ret
             if name not in ret.tables:
                 where = ", ".join(str(p.relative_to(base)) for p in ret.files)
                 raise InputError(f"return has no {name} table (files: {where})", file=folder)
-        ret.year = _collection_year(ret.tables["Episodes"])
+        ret.year = _collection_year(ret)
     return sorted(returns.values(), key=lambda r: (r.year, r.key))
