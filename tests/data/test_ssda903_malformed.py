@@ -99,3 +99,26 @@ def test_cli_reports_without_traceback(ws: Workspace, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "row 4" in result.output and "'REC'" in result.output
+
+
+def test_errors_name_the_file_with_its_year_folder(ws: Workspace, tmp_path: Path) -> None:
+    """Two years in sub-folders: the error names the second year's file relative to the
+    folder given, so a user can tell 2023/episodes.csv from 2024/episodes.csv."""
+    folder = tmp_path / "returns"
+    write(folder / "2023")
+    later = GOOD_EPISODES.replace("2023", "2024").replace("2022", "2023")
+    write(folder / "2024", episodes=later.replace("10/10/2023", "31/02/2023"))
+    before = ws.query("SELECT * FROM ssda903_episodes ORDER BY ALL")
+    shown = str(Path("2024", "episodes.csv"))
+    with pytest.raises(InputError) as caught:
+        store.ingest(folder, ws)
+    err = caught.value
+    assert (err.file, err.row, err.column) == (shown, 4, "DECOM")
+    assert "1001" not in str(err) and "1002" not in str(err)  # never a child id
+    result = CliRunner().invoke(app, ["ssda903", "ingest", str(folder),
+                                      "--workspace", str(ws.root)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    output = " ".join(result.output.split())
+    assert f"{shown}, row 4, column 'DECOM': DECOM is not a dd/mm/YYYY date" in output
+    assert "1001" not in result.output and "1002" not in result.output
+    assert ws.query("SELECT * FROM ssda903_episodes ORDER BY ALL").equals(before)

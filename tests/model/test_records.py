@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from carecast.model import MultistateModel
+from carecast.model.records import forecast_start
 
 END = pd.Timestamp("2022-01-01")
 
@@ -54,3 +55,13 @@ def test_entry_scenario_keeps_exit_rates(fitted):
     assert (half[half.measure == "entries"]["mean"].sum()
             == pytest.approx(0.5 * base[base.measure == "entries"]["mean"].sum(), rel=0.1))
     assert pd.Series(half["period"]).str.match(r"\d{4}-\d{2}-01").all()
+
+
+def test_forecast_start_is_1_april_after_the_latest_return():
+    episodes = pd.DataFrame({"decom": pd.to_datetime(["2022-05-01", "2023-06-01"]),
+                             "dec": pd.to_datetime(["2023-03-30", None]),
+                             "return_year": [2023, 2024]})
+    assert forecast_start(episodes) == pd.Timestamp("2024-04-01")
+    assert forecast_start(episodes.drop(columns="return_year")) is None  # model's default
+    late = episodes.assign(dec=pd.to_datetime(["2023-03-30", "2024-04-02"]))
+    assert forecast_start(late) is None  # data beyond the return: the day after the data

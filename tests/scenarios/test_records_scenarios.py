@@ -166,3 +166,19 @@ def test_cli_forecast_ssda903_costs(records_ws: Workspace) -> None:
     assert sum(parts) <= total["2024-25"]["mean"] * (1 + 1e-9)
     assert total["2024-25"]["lo_80"] < total["2024-25"]["mean"] < total["2024-25"]["hi_80"]
     assert all(r["source"].startswith("England") for r in payload["unit_costs"])
+
+
+def test_cli_forecast_ssda903_costs_starts_with_a_whole_financial_year(
+        records_ws: Workspace) -> None:
+    """The record-level forecast starts on 1 April after the latest return, as scenarios
+    do, so no spend row is a stub of the year the data end in."""
+    result = RUNNER.invoke(app, ["forecast", "--ssda903", "--costs", "--horizon", "2",
+                                 "--draws", "20", "--json", "--workspace",
+                                 str(records_ws.root)])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    first = payload["spend"][0]
+    assert (first["period"], first["days"]) == ("2024-25", 365)
+    assert {(r["period"], r["days"]) for r in payload["spend"]} == {("2024-25", 365),
+                                                                    ("2025-26", 365)}
+    assert min(r["period"] for r in payload["forecast"]) == "2024-05-01"

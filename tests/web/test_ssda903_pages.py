@@ -145,9 +145,9 @@ def test_a_malformed_upload_is_refused_and_changes_nothing(
     response = post_files(client, broken, token)
     assert response.status_code == 400
     assert "govuk-error-summary" in response.text
-    # The data layer names the file without its year folder (reader keeps path.name).
-    assert ("episodes.csv, row 2, column &#39;DECOM&#39;: DECOM is not a dd/mm/YYYY date"
-            in response.text)
+    # The data layer names the file with its year folder, as uploaded.
+    assert ("2023-24/episodes.csv, row 2, column &#39;DECOM&#39;: DECOM is not a dd/mm/YYYY "
+            "date" in response.text)
     assert "carecast-upload-" not in response.text and "/tmp" not in response.text
     assert cli_summary(app.state.settings.workspace) == uploaded
     assert client.get(SUMMARY).text.count("<td") == before.count("<td")

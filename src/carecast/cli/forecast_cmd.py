@@ -225,13 +225,14 @@ def _records_spend(ws: Workspace, months: int, window_days: int, draws: int, see
     forecast (same fit and seed); rows averaging under 5 children are suppressed."""
     from carecast.costs.spend import category_spend
     from carecast.data.ssda903.store import load_episodes
-    from carecast.model.records import CATEGORIES, MultistateModel
-    from carecast.scenarios.records import simulate
+    from carecast.model.records import CATEGORIES, MultistateModel, forecast_start
 
-    model = MultistateModel(reference_days=window_days).fit(load_episodes(ws))
-    sim = simulate(model.rates_, months, draws, seed)
+    episodes = load_episodes(ws)
+    model = MultistateModel(reference_days=window_days).fit(episodes,
+                                                            end=forecast_start(episodes))
+    sim = model.project_draws(months, n_draws=draws, random_state=seed)
     spend, unit = category_spend(model.rates_.start, sim.dates, model.rates_.stock0.sum(0),
-                                 sim.stock, CATEGORIES)
+                                 sim.category_stock, CATEGORIES)
     small = spend["children"] < SUPPRESS_BELOW
     values = ["children", "mean", "lo_80", "hi_80", "lo_95", "hi_95"]
     spend[values] = spend[values].round(0).mask(small)

@@ -82,11 +82,9 @@ def _show(result: Validation) -> None:
 @friendly_errors
 def summary_cmd(workspace: WorkspaceOpt = None, json: JsonOpt = False) -> None:
     """Stock at 31 March by category and age band, starts, and ceased by reason."""
-    ws = Workspace.open(workspace)
-    episodes = store.load_episodes(ws)
-    years = sorted(int(y) for y in episodes["return_year"].unique())
-    report = summary.report(episodes, years)
+    report = summary.from_workspace(Workspace.open(workspace))
     if json:
+        years = report.pop("years")
         print_json({"years": years, "suppressed_below": summary.SUPPRESS_BELOW, **report})
         return
     for name in ("stock", "starts", "stock_by_dfe_group", "ceased"):

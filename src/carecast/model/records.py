@@ -9,17 +9,20 @@ age and category as a daily count, or a rate per 10,000 children when a 0-17 pop
 given. Leaving at 18 is explicit: children reaching 216 months leave with reason
 ``age_18``; nobody is ever in care at 18 (staying put is not modelled).
 
-``project`` runs a vectorised Monte Carlo: each draw takes its own rates from the gamma
-posteriors (rate uncertainty), entries are Poisson, and flows between states are expected
-values within a draw. Output (tidy schema plus ``state``/``reason``): monthly stock by
-state, entries, and exits by reason. ``MultistateRates`` is a plain copyable structure a
-scenario may change on a deep copy (entries never touch exit or move rates).
+``project_draws`` runs a vectorised Monte Carlo: each draw takes its own rates from the
+gamma posteriors (rate uncertainty), entries are Poisson, and flows between states are
+expected values within a draw; optional per-month ``RateFactors`` change arrivals, exit and
+move hazards (the record-level scenarios' levers). ``project`` summarises its draws in the
+tidy schema plus ``state``/``reason``: monthly stock by state, entries, and exits by reason.
+``MultistateRates`` is a plain copyable structure a scenario may change on a deep copy
+(entries never touch exit or move rates).
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -93,6 +96,71 @@ class MultistateRates:
     def with_entries(self, multiplier: float | np.ndarray) -> MultistateRates:
         """A copy with entries scaled (e.g. 0.9 for 10% fewer); exit and move rates untouched."""
         return replace(copy.deepcopy(self), entry_multiplier=multiplier)
+
+
+@dataclass(frozen=True)
+class RateFactors:
+    """Per-month changes to one draw set: arrival keep-probability (months, ages,
+    categories), exit hazard multiplier (months, ages, categories, reasons without
+    age 18) and added daily move hazard (months, ages, from, to). None: unchanged."""
+
+    entries: np.ndarray | None = None
+    exits: np.ndarray | None = None
+    moves: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class RecordDraws:
+    """Simulated months: stock on each of ``dates`` by age year and category (months,
+    draws, ages, categories), entries (months, draws) and exits by reason, ``REASONS``
+    order (months, draws, reasons), during the month ending on each date."""
+
+    dates: pd.DatetimeIndex
+    stock: np.ndarray
+    entries: np.ndarray
+    exits: np.ndarray
+
+    @property
+    def category_stock(self) -> np.ndarray:
+        """Stock summed over ages, (draws, categories, months)."""
+        return self.stock.sum(2).transpose(1, 2, 0)
+
+
+def month_dates(start: pd.Timestamp, months: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Month starts after ``start`` and each month's length in days (as the model steps)."""
+    first = start.normalize()
+    dates = pd.date_range(first + pd.offsets.MonthBegin(1), periods=months, freq="MS")
+    lengths = np.diff(np.r_[np.datetime64(first.date()),
+                            dates.values.astype("datetime64[D]")]).astype(int)
+    return dates, lengths
+
+
+def forecast_start(episodes: pd.DataFrame) -> pd.Timestamp | None:
+    """Where a record-level forecast of these episodes starts: 1 April after the latest
+    collection year (903 returns run to 31 March), so the first financial year is whole;
+    None (the model's default, the day after the last date) without a ``return_year`` or
+    when the data run past that 1 April."""
+    if "return_year" not in episodes or not episodes["return_year"].notna().any():
+        return None
+    last = max(pd.to_datetime(episodes["decom"]).max(), pd.to_datetime(episodes["dec"]).max())
+    start = pd.Timestamp(int(episodes["return_year"].max()), 4, 1)
+    return start if last < start else None
+
+
+def day_matrix(exit_rate: np.ndarray, move_rate: np.ndarray) -> np.ndarray:
+    """One-day transition matrix over categories + absorbing exit reasons, per draw and age,
+    from daily exit (draws, ages, categories, reasons without age 18) and move (draws,
+    ages, from, to; zero diagonal) hazards."""
+    n_cat, n_exit = len(CATEGORIES), len(REASONS) - 1
+    idx = np.arange(n_cat)
+    rates_out = np.concatenate([move_rate, exit_rate], axis=-1)
+    total = rates_out.sum(-1, keepdims=True)
+    p_out = 1 - np.exp(-total)
+    day = np.zeros((exit_rate.shape[0], N_AGES, n_cat + n_exit, n_cat + n_exit))
+    day[..., :n_cat, :] = np.where(total > 0, rates_out / np.maximum(total, 1e-300), 0) * p_out
+    day[..., idx, idx] = 1 - p_out[..., 0]
+    day[..., n_cat:, n_cat:] = np.eye(n_exit)
+    return day
 
 
 def _events(eps: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, np.ndarray]:
@@ -192,14 +260,36 @@ class MultistateModel:
                 population: np.ndarray | float | None = None) -> pd.DataFrame:
         """Simulate ``months`` months; returns the tidy schema with ``state``/``reason``.
 
+        The draws are :meth:`project_draws`' (same arguments), summarised.
+        """
+        d = self.project_draws(months, rates=rates, n_draws=n_draws,
+                               random_state=random_state, population=population)
+        return self._frame(d.dates, d.stock, d.entries, d.exits)
+
+    def project_draws(self, months: int, *, rates: MultistateRates | None = None,
+                      factors: RateFactors | None = None, n_draws: int | None = None,
+                      random_state: int | None = None,
+                      population: np.ndarray | float | None = None,
+                      cache: dict[str, Any] | None = None) -> RecordDraws:
+        """The Monte Carlo draws behind :meth:`project`: ``months`` months after the start.
+
         Daily dynamics are exact: within a month rates are constant, so each month applies
         the one-day transition matrix raised to the month's length (and its geometric sum
         for entries spread over the month). ``population`` (scalar or per month) rescales
         entries when the model has a population: entries = rate per child x population.
+
+        One random stream, in a fixed order: rate posteriors, then Poisson arrivals month
+        by month. ``factors`` multiply each draw's sampled exit hazards, add to its move
+        hazards and thin its arrivals binomially with a second stream (seeded
+        ``[random_state, 1]``), so they never shift the first and every draw stays paired
+        with the unchanged one. ``cache`` keeps the month transition powers of unchanged
+        hazards between calls with the same rates, seed and months.
         """
         r = self.rates_ if rates is None else rates
-        rng = np.random.default_rng(self.random_state if random_state is None else random_state)
+        seed = self.random_state if random_state is None else random_state
+        rng = np.random.default_rng(seed)
         n = self.n_draws if n_draws is None else n_draws
+        f = factors or RateFactors()
         k, n_cat, n_exit = r.prior_days, len(CATEGORIES), len(REASONS) - 1
         exposure = (r.exposure + k)[None, :, :, None]
         exit_rate = rng.gamma(r.exit_events + r.exit_prior, size=(n, *r.exit_events.shape)
@@ -210,30 +300,37 @@ class MultistateModel:
         move_rate[:, :, idx, idx] = 0.0
         entry_rate = rng.gamma(r.entry_events + 0.01, size=(n, *r.entry_events.shape)
                                ) / r.window_days
-        # One-day transition matrix over categories + absorbing exit reasons.
-        rates_out = np.concatenate([move_rate, exit_rate], axis=-1)
-        total = rates_out.sum(-1, keepdims=True)
-        p_out = 1 - np.exp(-total)
-        day = np.zeros((n, N_AGES, n_cat + n_exit, n_cat + n_exit))
-        day[..., :n_cat, :] = np.where(total > 0, rates_out / np.maximum(total, 1e-300), 0) * p_out
-        day[..., idx, idx] = 1 - p_out[..., 0]
-        day[..., n_cat:, n_cat:] = np.eye(n_exit)
+        thin = None if f.entries is None else np.random.default_rng([seed, 1])
         ratio = np.ones(months)
         if population is not None and r.population:
             ratio = np.broadcast_to(np.asarray(population, float) / r.population, (months,))
         mult = np.broadcast_to(np.asarray(r.entry_multiplier, float), (months,)) * ratio
-        first = r.start.normalize()
-        dates = pd.date_range(first + pd.offsets.MonthBegin(1), periods=months, freq="MS")
-        lengths = np.diff(np.r_[np.datetime64(first.date()), dates.values.astype("datetime64[D]")]
-                          ).astype(int)
-        powers, sums = self._powers(day, set(lengths.tolist()))
+        dates, lengths = month_dates(r.start, months)
+        cache = {} if cache is None else cache
+        key = None
         stock = np.broadcast_to(r.stock0.reshape(N_AGES, 12, n_cat),
                                 (n, N_AGES, 12, n_cat)).astype(float).copy()
         out_stock = np.empty((months, n, N_AGES, n_cat))
         out_entries = np.empty((months, n))
         out_exits = np.zeros((months, n, len(REASONS)))
         for month, d in enumerate(lengths):
+            ex = None if f.exits is None else f.exits[month]
+            mv = None if f.moves is None else f.moves[month]
+            new_key = (f"{seed}:{n}:"
+                       + ("" if ex is None or (ex == 1).all() else ex.tobytes().hex())
+                       + ("" if mv is None or not mv.any() else mv.tobytes().hex()))
+            if new_key != key:
+                key = new_key
+                if cache.get("key") != key:
+                    day = day_matrix(exit_rate if ex is None else exit_rate * ex[None],
+                                     move_rate if mv is None else move_rate + mv[None])
+                    cache.clear()
+                    cache.update(key=key, powers=self._powers(day, set(lengths.tolist())))
+                powers, sums = cache["powers"]
             arrivals = rng.poisson(entry_rate * d * mult[month])
+            if thin is not None:
+                arrivals = thin.binomial(arrivals, np.broadcast_to(f.entries[month],
+                                                                   arrivals.shape))
             out_entries[month] = arrivals.sum((1, 2))
             moved = stock @ powers[d][..., :n_cat, :]
             moved += (arrivals / (12 * d))[:, :, None, :] @ sums[d][..., :n_cat, :]
@@ -243,7 +340,7 @@ class MultistateModel:
             stock = np.concatenate([np.zeros_like(stock[:, :1]), stock[:, :-1]], axis=1)
             stock = stock.reshape(n, N_AGES, 12, n_cat)
             out_stock[month] = stock.sum(2)
-        return self._frame(dates, out_stock, out_entries, out_exits)
+        return RecordDraws(dates=dates, stock=out_stock, entries=out_entries, exits=out_exits)
 
     @staticmethod
     def _powers(day: np.ndarray, lengths: set[int]
@@ -284,7 +381,8 @@ class MultistateModel:
 def forecast_workspace(ws: object, *, months: int, reference_days: int, n_draws: int,
                        council: str | None = None, population: float | None = None,
                        random_state: int = 0) -> pd.DataFrame:
-    """Fit on the workspace's ingested 903 episodes and project monthly.
+    """Fit on the workspace's ingested 903 episodes and project monthly from
+    :func:`forecast_start` (1 April after the latest collection year).
 
     The 0-17 population is ``population`` if given, else the council's latest published
     pop_0_17 when ``council`` is given, else None (entries stay a daily count).
@@ -297,7 +395,8 @@ def forecast_workspace(ws: object, *, months: int, reference_days: int, n_draws:
         population = float(series.iloc[-1]) if len(series) else None
     model = MultistateModel(reference_days=reference_days, n_draws=n_draws,
                             population=population, random_state=random_state)
-    frame = model.fit(load_episodes(ws)).project(months)  # type: ignore[arg-type]
+    episodes = load_episodes(ws)  # type: ignore[arg-type]
+    frame = model.fit(episodes, end=forecast_start(episodes)).project(months)
     if council:
         frame["la_code"] = council
     return frame

@@ -41,12 +41,14 @@ from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
 from carecast.model.records import (
     CATEGORIES,
-    MONTHS,
     N_AGES,
     REASONS,
     MultistateModel,
     MultistateRates,
+    RateFactors,
     exit_reason,
+    forecast_start,
+    month_dates,
 )
 from carecast.scenarios import finance
 from carecast.scenarios import run as council
@@ -74,102 +76,17 @@ class Draws:
     exits: np.ndarray
 
 
-@dataclass(frozen=True)
-class Factors:
-    """Per-month changes to one draw set: arrival keep-probability (months, ages,
-    categories), exit hazard multiplier (months, ages, categories, reasons without
-    age 18) and added daily move hazard (months, ages, from, to). None: unchanged."""
+def simulate(baseline: RecordBaseline, factors: RateFactors | None = None) -> Draws:
+    """The baseline's model's draws (:meth:`MultistateModel.project_draws`, its settings,
+    seed and month transition cache) with per-month lever factors, by category.
 
-    entries: np.ndarray | None = None
-    exits: np.ndarray | None = None
-    moves: np.ndarray | None = None
-
-
-def month_dates(start: pd.Timestamp, months: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """Month starts after ``start`` and each month's length in days (as the model steps)."""
-    first = start.normalize()
-    dates = pd.date_range(first + pd.offsets.MonthBegin(1), periods=months, freq="MS")
-    lengths = np.diff(np.r_[np.datetime64(first.date()),
-                            dates.values.astype("datetime64[D]")]).astype(int)
-    return dates, lengths
-
-
-def simulate(rates: MultistateRates, months: int, n_draws: int, seed: int,
-             factors: Factors | None = None,
-             cache: dict[str, Any] | None = None) -> Draws:
-    """Draws of the multistate model with per-month lever factors.
-
-    Without factors this reproduces ``MultistateModel.project`` draw for draw (same random
-    stream: rate posteriors, then Poisson arrivals month by month; population scaling is not
-    used). Thinning uses a second stream so it never shifts the first. ``cache`` keeps the
-    month transition powers of unchanged rates between calls with the same seed.
+    Without factors these are ``MultistateModel.project``'s draws, draw for draw.
     """
-    f = factors or Factors()
-    rng = np.random.default_rng(seed)
-    n, k = n_draws, rates.prior_days
-    exposure = (rates.exposure + k)[None, :, :, None]
-    exit_rate = rng.gamma(rates.exit_events + rates.exit_prior,
-                          size=(n, *rates.exit_events.shape)) / exposure
-    move_rate = rng.gamma(rates.move_events + rates.move_prior,
-                          size=(n, *rates.move_events.shape)) / exposure
-    idx = np.arange(N_CAT)
-    move_rate[:, :, idx, idx] = 0.0
-    entry_rate = rng.gamma(rates.entry_events + 0.01, size=(n, *rates.entry_events.shape)
-                           ) / rates.window_days
-    thin = np.random.default_rng([seed, 1])
-    mult = np.broadcast_to(np.asarray(rates.entry_multiplier, float), (months,))
-    dates, lengths = month_dates(rates.start, months)
-    cache = {} if cache is None else cache
-    key = None
-    stock = np.broadcast_to(rates.stock0.reshape(N_AGES, 12, N_CAT),
-                            (n, N_AGES, 12, N_CAT)).astype(float).copy()
-    out_stock = np.empty((months, n, N_CAT))
-    out_entries = np.empty((months, n))
-    out_exits = np.zeros((months, n))
-    for month, d in enumerate(lengths):
-        ex = None if f.exits is None else f.exits[month]
-        mv = None if f.moves is None else f.moves[month]
-        new_key = (f"{seed}:{n}:" + ("" if ex is None or (ex == 1).all() else ex.tobytes().hex())
-                   + ("" if mv is None or not mv.any() else mv.tobytes().hex()))
-        if new_key != key:
-            key = new_key
-            if cache.get("key") != key:
-                day = _day_matrix(exit_rate if ex is None else exit_rate * ex[None],
-                                  move_rate if mv is None else move_rate + mv[None])
-                cache.clear()
-                cache.update(key=key, powers=MultistateModel._powers(day,
-                                                                     set(lengths.tolist())))
-            powers, sums = cache["powers"]
-        arrivals = rng.poisson(entry_rate * d * mult[month])
-        if f.entries is not None:
-            arrivals = thin.binomial(arrivals, np.broadcast_to(f.entries[month],
-                                                               arrivals.shape))
-        out_entries[month] = arrivals.sum((1, 2))
-        moved = stock @ powers[d][..., :N_CAT, :]
-        moved += (arrivals / (12 * d))[:, :, None, :] @ sums[d][..., :N_CAT, :]
-        out_exits[month] = moved[..., N_CAT:].sum((1, 2, 3))
-        stock = moved[..., :N_CAT].reshape(n, MONTHS, N_CAT)
-        out_exits[month] += stock[:, -1].sum(-1)
-        stock = np.concatenate([np.zeros_like(stock[:, :1]), stock[:, :-1]], axis=1)
-        stock = stock.reshape(n, N_AGES, 12, N_CAT)
-        out_stock[month] = stock.sum((1, 2))
-    return Draws(dates=dates, stock=out_stock.transpose(1, 2, 0), entries=out_entries.T,
-                 exits=out_exits.T)
-
-
-def _day_matrix(exit_rate: np.ndarray, move_rate: np.ndarray) -> np.ndarray:
-    """One-day transition matrix over categories + absorbing exit reasons, per draw and age
-    (the model's construction)."""
-    n = exit_rate.shape[0]
-    idx = np.arange(N_CAT)
-    rates_out = np.concatenate([move_rate, exit_rate], axis=-1)
-    total = rates_out.sum(-1, keepdims=True)
-    p_out = 1 - np.exp(-total)
-    day = np.zeros((n, N_AGES, N_CAT + N_EXIT, N_CAT + N_EXIT))
-    day[..., :N_CAT, :] = np.where(total > 0, rates_out / np.maximum(total, 1e-300), 0) * p_out
-    day[..., idx, idx] = 1 - p_out[..., 0]
-    day[..., N_CAT:, N_CAT:] = np.eye(N_EXIT)
-    return day
+    b = baseline
+    d = b.model.project_draws(b.months, rates=b.rates, factors=factors, n_draws=b.draws,
+                              random_state=b.seed, cache=b.cache)
+    return Draws(dates=d.dates, stock=d.category_stock, entries=d.entries.T,
+                 exits=d.exits.sum(-1).T)
 
 
 def _window_events(episodes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
@@ -225,8 +142,7 @@ class RecordBaseline:
 
     def baseline_draws(self) -> Draws:
         if self._base is None:
-            self._base = simulate(self.rates, self.months, self.draws, self.seed,
-                                  cache=self.cache)
+            self._base = simulate(self)
         return self._base
 
 
@@ -234,18 +150,14 @@ def prepare(episodes: pd.DataFrame, code: str = "workspace", *, draws: int | Non
             seed: int | None = None, horizon: int | None = None,
             reference_days: int = 730) -> RecordBaseline:
     """Fit the record-level model on 903 episodes. The model starts on 1 April after the
-    latest collection year (903 returns run to 31 March), else the day after the data."""
+    latest collection year (903 returns run to 31 March), else the day after the data
+    (:func:`carecast.model.records.forecast_start`)."""
     d = params.value("scenarios.defaults")
     draws = int(d["draws"] if draws is None else draws)
     seed = int(d["seed"] if seed is None else seed)
     horizon = int(d["horizon_years"] if horizon is None else horizon)
-    last = max(pd.to_datetime(episodes["decom"]).max(), pd.to_datetime(episodes["dec"]).max())
-    end = None
-    if "return_year" in episodes and episodes["return_year"].notna().any():
-        end = pd.Timestamp(int(episodes["return_year"].max()), 4, 1)
-        end = end if last < end else None
     model = MultistateModel(reference_days=reference_days, n_draws=draws,
-                            random_state=seed).fit(episodes, end=end)
+                            random_state=seed).fit(episodes, end=forecast_start(episodes))
     rates = model.rates_
     entries, recs = _window_events(episodes, rates.start - pd.Timedelta(days=reference_days),
                                    rates.start)
@@ -300,7 +212,7 @@ def route_share(baseline: RecordBaseline, route: str) -> tuple[int, float]:
     return REASONS.index(reason), (float(recs[of_reason].isin(codes).sum()) / n if n else 1.0)
 
 
-def factors(baseline: RecordBaseline, scenario: Scenario) -> Factors:
+def factors(baseline: RecordBaseline, scenario: Scenario) -> RateFactors:
     """The scenario's levers as per-month factors (see the module docstring)."""
     years, r = baseline.years, baseline.rates
     dates, _ = month_dates(r.start, baseline.months)
@@ -333,7 +245,7 @@ def factors(baseline: RecordBaseline, scenario: Scenario) -> Factors:
         elif isinstance(lever, PlacementMoveLever):
             moves = _moves(baseline, lever, phase, year_of_month,
                            np.zeros((*shape, N_CAT)) if moves is None else moves)
-    return Factors(entries=entries, exits=exits, moves=moves)
+    return RateFactors(entries=entries, exits=exits, moves=moves)
 
 
 def _moves(baseline: RecordBaseline, lever: PlacementMoveLever, phase: np.ndarray,
@@ -362,7 +274,7 @@ def _side(baseline: RecordBaseline, side: Scenario | None, costs: dict[str, np.n
     """Simulate and cost one side, shaped (draws, 1, years) like the council path."""
     b = baseline
     draws = (b.baseline_draws() if side is None else
-             simulate(b.rates, b.months, b.draws, b.seed, factors(b, side), cache=b.cache))
+             simulate(b, factors(b, side)))
     years = b.years
     ends = [int(np.flatnonzero(draws.dates == pd.Timestamp(int(y), 4, 1))[0]) for y in years]
     starts = pd.DatetimeIndex([b.rates.start.normalize(), *draws.dates[:-1]])

@@ -62,12 +62,12 @@ def _report(root: Path) -> dict[str, Any] | None:
         ws = Workspace.open(root)
         if not ws.has_table("ssda903_episodes"):
             return None
-        episodes = store.load_episodes(ws)
+        report = summary.from_workspace(ws)
         returns = ws.query("SELECT collection_year, format FROM ssda903_returns ORDER BY ALL")
         last = ws.query("SELECT max(ingested_at) AS at FROM ssda903_ingests")["at"].iloc[0]
-    years = sorted(int(y) for y in episodes["return_year"].unique())
+    years = report.pop("years")
     return {"years": years, "returns": returns.to_dict(orient="records"),
-            "ingested_at": _when(last), **summary.report(episodes, years)}
+            "ingested_at": _when(last), **report}
 
 
 def _count(record: dict[str, Any]) -> int | str:

@@ -93,7 +93,8 @@ _YEAR_TOKEN = re.compile(r"(?<!\d)(20\d\d|19\d\d)(?!\d)")
 
 @dataclass
 class Return:
-    """One annual return: its files and tables (strings, with ``_file`` and ``_row``)."""
+    """One annual return: its files and tables (strings, with ``_file``, the file's path
+    relative to the folder read, and ``_row``)."""
 
     key: str
     files: list[Path] = field(default_factory=list)
@@ -229,6 +230,8 @@ def _parse_plain(data: bytes, columns: list[str], path: Path) -> pd.DataFrame:
 
 def read_csv(path: Path, raw: bytes) -> tuple[str, pd.DataFrame]:
     """One CSV file as (table name, strings frame); refuses short rows and bad quoting.
+    ``path`` is the name shown to users (relative to the folder given), in errors and in
+    the frame's ``_file``.
 
     Files without quotes (the usual export) take a fast path: spaces around fields are
     dropped, field counts are checked for every line at once, then Arrow reads the text.
@@ -250,13 +253,14 @@ def read_csv(path: Path, raw: bytes) -> tuple[str, pd.DataFrame]:
         data = text.encode("utf-8")
         lines = _data_lines(data, len(columns), columns, path)
         frame = _parse_plain(data, columns, path)
-    frame["_file"] = path.name
+    frame["_file"] = str(path)
     frame["_row"] = lines
     return table, frame
 
 
 def read_xml(path: Path, raw: bytes) -> dict[str, pd.DataFrame]:
-    """Header, Episodes and UASC from the validator's XML layout (CHILDID, PL)."""
+    """Header, Episodes and UASC from the validator's XML layout (CHILDID, PL); ``path`` as
+    in :func:`read_csv`."""
     head = raw[:4096].upper()
     if b"<!DOCTYPE" in head or b"<!ENTITY" in raw.upper():
         raise InputError("XML with a DOCTYPE or entities is refused", file=path, row=1)
@@ -278,7 +282,7 @@ def read_xml(path: Path, raw: bytes) -> dict[str, pd.DataFrame]:
             for n in (header.iter() if header is not None else [])
             if len(n) == 0
         }
-        base = {"_file": path.name, "_row": number}
+        base = {"_file": str(path), "_row": number}
         records["Header"].append(base | {c: values.get(c) for c in TABLES["Header"]})
         if values.get("UASC") or values.get("DUC"):
             records["UASC"].append(base | {c: values.get(c) for c in TABLES["UASC"]})

@@ -9,11 +9,15 @@ suppressed (shown as None) to protect children in small groups.
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from carecast import params
 from carecast.data.ssda903 import codes
+
+if TYPE_CHECKING:
+    from carecast.data.workspace import Workspace
 
 SUPPRESS_BELOW = 5
 
@@ -84,3 +88,14 @@ def report(episodes: pd.DataFrame, years: list[int]) -> dict[str, list[dict]]:
         name: suppress(table).to_dict(orient="records")
         for name, table in counts(episodes, years).items()
     }
+
+
+def from_workspace(ws: Workspace) -> dict[str, Any]:
+    """The workspace's ingested episodes summarised for every collection year they hold:
+    ``years`` and :func:`report`'s suppressed records (what ``carecast ssda903 summary``
+    and the web page show)."""
+    from carecast.data.ssda903.store import load_episodes
+
+    episodes = load_episodes(ws)
+    years = sorted(int(y) for y in episodes["return_year"].unique())
+    return {"years": years, **report(episodes, years)}
