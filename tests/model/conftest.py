@@ -1,10 +1,12 @@
-"""Episodes simulated with known rates, for recovery tests."""
+"""Shared model fixtures: the public council data, and episodes simulated with known rates."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from carecast.model.council import load_council_data
 
 END = pd.Timestamp("2022-01-01")
 
@@ -34,3 +36,9 @@ def planted_episodes(n_children: int = 4000, exit_per_day: float = 1 / 500,
 def planted():
     """The planted-rate episode generator (ends on ``END``)."""
     return planted_episodes
+
+
+@pytest.fixture(scope="session")
+def data(workspace):
+    """The harmonised public council data the council-level models fit."""
+    return load_council_data(workspace)

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from carecast.model import CouncilModel, Persistence, accuracy, backtest, load_council_data
+from carecast.model import CouncilModel, Persistence, accuracy, backtest
 from carecast.model.executor import run_tasks
-
-
-@pytest.fixture(scope="module")
-def data(workspace):
-    return load_council_data(workspace)
 
 
 def test_backtest_rows_carry_origin_and_actual(data):

@@ -5,13 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from carecast.model import CouncilModel, load_council_data
+from carecast.model import CouncilModel
 from carecast.model.simulate import stock_flow
-
-
-@pytest.fixture(scope="module")
-def data(workspace):
-    return load_council_data(workspace)
 
 
 @pytest.fixture(scope="module")

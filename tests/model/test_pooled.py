@@ -6,13 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from carecast.model import CouncilModel, Persistence, accuracy, backtest, load_council_data
+from carecast.model import CouncilModel, Persistence, accuracy, backtest
 from carecast.model.pooled import PooledModel, features
-
-
-@pytest.fixture(scope="module")
-def data(workspace):
-    return load_council_data(workspace)
 
 
 @pytest.fixture(scope="module")
