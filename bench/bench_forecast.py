@@ -7,7 +7,12 @@ forecast); each configuration runs ``RUNS`` times and medians are reported.
 cs-demand-model runs from .venv-csdm (``scripts/setup-bench.sh``), with a 12-month
 reference window and 365 one-day steps; carecast's record-level model uses the same window
 (its monthly matrix-power step is exact for daily dynamics) with 1 draw (like-for-like) and
-with 1,000 draws. The all-council 5-year forecast with 1,000 draws is timed on its own.
+with 1,000 draws. Both forecast from the stock at the end of 31 March of the last return, over
+the same 12-month reference window (ending that day) and to the same date 365 days later (the
+run stops if any of these differ); ``in_care_*`` count children in care only (cs-demand-model's
+``(age, NOT_IN_CARE)`` columns, which accumulate leavers, are reported apart as
+``left_care_by_end``), and ``actual_in_care_at_start`` is counted from the returns directly.
+The all-council 5-year forecast with 1,000 draws is timed on its own.
 
 Usage: ``scripts/setup-bench.sh && .venv/bin/python bench/bench_forecast.py``
 Writes bench/results/speed.json.
@@ -35,22 +40,30 @@ RUNS = 3  # each configuration runs this many times, both tools alike; medians r
 
 CSDM_SCRIPT = """
 import sys, time, json
-from datetime import date
+from datetime import timedelta
 t0 = time.perf_counter()
 from cs_demand_model import Config, DemandModellingDataContainer, PopulationStats, \\
     ModelPredictor, fs_datastore
+import pandas as pd
 t1 = time.perf_counter()
 config = Config()
 dc = DemandModellingDataContainer(fs_datastore(sys.argv[1]), config)
 stats = PopulationStats(dc.enriched_view, config)
-end = dc.end_date
-start = date(end.year - 1, end.month, end.day)
-predictor = ModelPredictor.from_model(stats, start, end)
+end = pd.Timestamp(sys.argv[2])  # 31 March of the last return: the stock at its end
+start = (end - pd.DateOffset(years=1) + timedelta(days=1)).date()  # 12 months, end inclusive
+predictor = ModelPredictor.from_model(stats, start, end, prediction_start=end)
 pop = predictor.predict(365)
 t2 = time.perf_counter()
+# Predictions carry (age, NOT_IN_CARE) columns that accumulate everyone who has left since
+# the start: they are not in care, so they are left out of the in-care count.
+left = [c for c in pop.columns if c and c[-1] == config.PlacementCategories.NOT_IN_CARE.name]
 print(json.dumps({"import_s": t1 - t0, "work_s": t2 - t1,
                   "episodes": int(len(dc.enriched_view)),
-                  "in_care_end": float(pop.iloc[-1].sum())}))
+                  "reference": [str(start), str(end.date())],
+                  "stock_date": str(end.date()), "end_date": str(pop.index[-1].date()),
+                  "in_care_start": float(predictor.initial_population.sum()),
+                  "in_care_end": float(pop.iloc[-1].drop(left).sum()),
+                  "left_care_by_end": float(pop.iloc[-1][left].sum())}))
 """
 
 CARECAST_SCRIPT = """
@@ -64,13 +77,24 @@ t1 = time.perf_counter()
 ws = Workspace.open(sys.argv[2])
 t2 = time.perf_counter()
 records = prepare(sys.argv[1], ws).records
-model = MultistateModel(reference_days=365, n_draws=int(sys.argv[3])).fit(records.episodes)
+eps = records.episodes
+# Same dates as cs-demand-model: stock at the end of 31 March of the last return (= the
+# start of 1 April), reference window the 12 months up to and including that 31 March.
+end = pd.Timestamp(sys.argv[4]) + pd.Timedelta(days=1)
+reference_days = (end - (end - pd.DateOffset(years=1))).days
+model = MultistateModel(reference_days=reference_days, n_draws=int(sys.argv[3])).fit(eps, end)
 frame = model.project(12)
 t3 = time.perf_counter()
 stock = frame[(frame.measure == "stock") & (frame.state == "all")]
+last = stock.period.max()
 print(json.dumps({"import_s": t1 - t0, "workspace_s": t2 - t1, "work_s": t3 - t2,
-                  "episodes": int(len(records.episodes)),
-                  "in_care_end": float(stock[stock.period == stock.period.max()]["mean"].sum())}))
+                  "episodes": int(len(eps)),
+                  "reference": [str((end - pd.Timedelta(days=reference_days)).date()),
+                                str((end - pd.Timedelta(days=1)).date())],
+                  "stock_date": str((end - pd.Timedelta(days=1)).date()),
+                  "end_date": str((pd.Timestamp(last) - pd.Timedelta(days=1)).date()),
+                  "in_care_start": float(model.rates_.stock0.sum()),
+                  "in_care_end": float(stock[stock.period == last]["mean"].sum())}))
 """
 
 COUNCIL_SCRIPT = """
@@ -118,6 +142,27 @@ def synth(children: int, folder: Path) -> Path:
     return folder
 
 
+def last_year_end(returns: Path) -> str:
+    """31 March ending the latest return (folders are named 2019-20 etc.): both tools start
+    there. (The last event in the data can fall a day or two earlier; a start taken from it
+    would put carecast's monthly steps and cs-demand-model's daily ones on different dates.)"""
+    return f"{max(int(d.name[:4]) for d in returns.iterdir() if d.is_dir()) + 1}-03-31"
+
+
+def actual_in_care(returns: Path, day: str) -> int:
+    """Children in care at the end of ``day``, straight from the returns (neither tool's
+    code): each (CHILD, DECOM) episode as its latest return has it, open or ending after day."""
+    import pandas as pd
+
+    eps = pd.concat([pd.read_csv(f, dtype=str).assign(ret=f.parent.name)
+                     for f in sorted(returns.glob("*/episodes.csv"))])
+    eps = eps.sort_values("ret").drop_duplicates(["CHILD", "DECOM"], keep="last")
+    decom = pd.to_datetime(eps["DECOM"], format="%d/%m/%Y")
+    dec = pd.to_datetime(eps["DEC"], format="%d/%m/%Y")
+    when = pd.Timestamp(day)
+    return int(eps.loc[(decom <= when) & (dec.isna() | (dec > when)), "CHILD"].nunique())
+
+
 def main() -> None:
     if not CSDM.exists():
         sys.exit("run scripts/setup-bench.sh first (creates .venv-csdm)")
@@ -136,16 +181,24 @@ def main() -> None:
         for label, children in SIZES.items():
             folder = synth(children, Path(tmp) / label)
             row = {"children": children}
+            year_end = last_year_end(folder / "returns")
             row["cs_demand_model"] = timed([str(CSDM), "-c", CSDM_SCRIPT,
-                                            str(folder / "csdm")])
+                                            str(folder / "csdm"), year_end])
             bar.advance(task)
             for draws in (1, 1000):
                 row[f"carecast_{draws}_draws"] = timed(
                     [sys.executable, "-c", CARECAST_SCRIPT, str(folder / "returns"), str(ws),
-                     str(draws)])
+                     str(draws), year_end])
                 bar.advance(task)
             base = row["cs_demand_model"]
             ours = row["carecast_1_draws"]
+            for key in ("episodes", "reference", "stock_date", "end_date", "in_care_start"):
+                for other in ("carecast_1_draws", "carecast_1000_draws"):
+                    if row[other][key] != base[key]:
+                        sys.exit(f"{label}: {key} differs: cs-demand-model {base[key]}, "
+                                 f"{other} {row[other][key]}")
+            row["actual_in_care_at_start"] = actual_in_care(folder / "returns",
+                                                            base["stock_date"])
             row["speedup_process_wall"] = round(base["process_wall_s"] / ours["process_wall_s"], 1)
             row["speedup_work"] = round(base["work_s"] / ours["work_s"], 1)
             results["sizes"][label] = row
