@@ -37,6 +37,13 @@ def _series(name: str, frame: pd.DataFrame, x: list[int]) -> Series:
                   bands={"80%": list(zip(x, rows["lo_80"], rows["hi_80"], strict=True))})
 
 
+CHART_TITLES = {
+    "children": "Children looked after at 31 March",
+    "spend": "Placement spend by financial year (£m)",
+    "savings": "Cumulative net savings after investment (£m)",
+}
+
+
 def result_charts(result: ScenarioResult) -> dict[str, Markup]:
     """SVG charts of one council's result: children in care, spend and cumulative savings."""
     frames = result.to_frames()
@@ -49,19 +56,19 @@ def result_charts(result: ScenarioResult) -> dict[str, Markup]:
         "children": line_chart(
             [_series("Baseline", stock[stock["variant"] == "baseline"], years),
              _series(name, stock[stock["variant"] == "scenario"], years)],
-            title="Children looked after at 31 March",
+            title=CHART_TITLES["children"],
             description=f"Baseline and '{name}', mean and 80% interval.",
             fmt=lambda v: f"{v:,.0f}"),
         "spend": line_chart(
             [_series("Baseline", spend[spend["measure"] == "baseline_gbp"], years),
              _series(name, spend[spend["measure"] == "scenario_gbp"], years)],
-            title="Placement spend by financial year (£m)",
+            title=CHART_TITLES["spend"],
             description="Year ending 31 March; mean and 80% interval.",
             fmt=lambda v: f"{v / 1e6:,.0f}"),
         "savings": line_chart(
             [_series("Cumulative net savings", spend[spend["measure"]
                                                      == "cumulative_savings_gbp"], years)],
-            title="Cumulative net savings after investment (£m)",
+            title=CHART_TITLES["savings"],
             description="Year ending 31 March; mean and 80% interval of paired draws.",
             fmt=lambda v: f"{v / 1e6:,.1f}"),
     }
@@ -125,7 +132,7 @@ def _page(request: Request, council: str, values: dict[str, float], start: dt.da
         result = run_scenario(ws, scenario, council, draws=300)
         charts = result_charts(result)
         context.update(
-            charts=charts, legend=line_legend([Series("Baseline", []),
+            charts=charts, chart_titles=CHART_TITLES, legend=line_legend([Series("Baseline", []),
                                                Series(scenario.name, [])]),
             spend=result.to_frames()["spend"].pivot(index="period", columns="measure",
                                                     values="mean").reset_index()
