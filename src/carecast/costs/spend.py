@@ -149,11 +149,6 @@ def council_unit_costs(ws: Workspace, rates: CouncilRates) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def council_weekly_costs(ws: Workspace, rates: CouncilRates) -> np.ndarray:
-    """All-CLA weekly cost per council (see :func:`council_unit_costs`)."""
-    return council_unit_costs(ws, rates)["gbp_per_week"].to_numpy(float)
-
-
 def council_spend(forecast: CouncilForecast, stock0: np.ndarray, weekly_gbp: np.ndarray,
                   inflation: float | None = None) -> pd.DataFrame:
     """Spend by financial year (tidy schema, measure ``spend_cla_gbp``) for every council and

@@ -198,9 +198,7 @@ def _mid_year_population(src: Sources) -> pd.DataFrame:
     )
 
 
-def _area_for_ons(
-    codes: pd.Series, geography: pd.Series | None = None
-) -> tuple[pd.Series, pd.Series]:
+def _area_for_ons(codes: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Map ONS codes to (level, area_code): councils by DfE code, regions and England as is."""
     index = councils.code_index()
     la = codes.map(index)

@@ -34,9 +34,6 @@ from carecast.model.schema import point_frame, summarise
 from carecast.model.simulate import log_rate_draws, stock_flow
 
 ENGLAND = "E92000001"
-MEASURES = ("cla_at_31_march", "cla_started", "cla_ceased")
-
-
 @dataclass(frozen=True)
 class CouncilData:
     """Council x year arrays (NaN where missing) of the published series the model uses."""

@@ -87,12 +87,6 @@ class MultistateRates:
     prior_days: float
     entry_multiplier: float | np.ndarray = 1.0
 
-    def entry_rate_per_10000(self) -> float | None:
-        """Entries a year per 10,000 children aged 0-17 (None without a population)."""
-        if not self.population:
-            return None
-        return float(self.entry_events.sum() / self.window_days * 365.25 / self.population * 1e4)
-
     def with_entries(self, multiplier: float | np.ndarray) -> MultistateRates:
         """A copy with entries scaled (e.g. 0.9 for 10% fewer); exit and move rates untouched."""
         return replace(copy.deepcopy(self), entry_multiplier=multiplier)

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from carecast import params
 from carecast.data.errors import InputError
 
-EXIT_ROUTES = ("reunification", "special_guardianship", "adoption", "child_arrangements")
 CATEGORIES = ("fostering", "residential", "supported", "placed_with_parents",
               "placed_for_adoption", "other")
 
@@ -209,10 +208,6 @@ class Scenario(_Strict):
                                else self.inflation_percent),
             parameter_changes=changes,
         )
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.levers or self.investment or self.parameter_changes)
 
     def inflation_for(self, year: int) -> float:
         """Price growth (fraction) in the financial year ending 31 March ``year``; real terms

@@ -21,7 +21,6 @@ from carecast.web.tables import Column, Table, format_value
 
 DEFAULT_INDICATOR = "cla_rate"
 TREND_INDICATORS = ("cla_rate", "cla_starts_rate", "ceased_rate", "cin_rate", "cpp_rate")
-FORECAST_MEASURES = ("cla_at_31_march", "cla_started", "cla_ceased")
 BOUNDARY_ATTRIBUTION = (
     "Contains OS data © Crown copyright and database right 2024 (ONS boundaries). "
     "Hex cartogram: House of Commons Library, Open Parliament Licence."

@@ -41,12 +41,6 @@ def _mapping() -> dict:
     return params.value("ssda903.placement_categories")
 
 
-def category_names() -> list[str]:
-    mapping = _mapping()
-    names = [rule["category"] for rule in mapping["categories"]]
-    return list(dict.fromkeys([*names, mapping["default_category"]]))
-
-
 def placement_category(place: pd.Series, provider: pd.Series) -> pd.Series:
     """carecast's detailed placement category for each PLACE and PLACE_PROVIDER."""
     mapping = _mapping()
@@ -73,11 +67,6 @@ def dfe_group(place: pd.Series) -> pd.Series:
     mapping = _mapping()
     lookup = {code: group for group, codes in mapping["dfe_groups"].items() for code in codes}
     return upper(place).map(lookup).fillna(mapping["dfe_default_group"])
-
-
-def dfe_group_names() -> list[str]:
-    mapping = _mapping()
-    return [*mapping["dfe_groups"], mapping["dfe_default_group"]]
 
 
 def _district(text: str) -> str | None:

@@ -280,10 +280,3 @@ def build(returns: list[Return], secret: bytes) -> Records:
     eps["open"] = eps["dec"].isna()
     return Records(header=header, episodes=eps, periods=periods,
                    uasc=_uasc(returns, secret, known))
-
-
-def ages_at(dob: pd.Series, when: pd.Timestamp) -> pd.Series:
-    """Whole years of age on ``when``."""
-    years = when.year - dob.dt.year
-    before = (dob.dt.month > when.month) | ((dob.dt.month == when.month) & (dob.dt.day > when.day))
-    return (years - before.astype(int)).astype(float).where(dob.notna(), np.nan)
