@@ -103,3 +103,18 @@ def test_failed_ingest_leaves_previous_state(generated, tmp_path: Path) -> None:
         store.write(ws, result, "smaller")
     pd.testing.assert_frame_equal(store.load_episodes(ws), before)
     assert len(ws.query("SELECT * FROM ssda903_ingests")) == 1
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xml"])
+def test_generated_uasc_rows_are_ingested(generated, tmp_path: Path, fmt: str) -> None:
+    syn, _ = generated
+    out = tmp_path / "returns"
+    synth_writer.write_returns(syn, out, fmt=fmt, uasc=True)
+    ws = Workspace.open(tmp_path / "ws")
+    store.ingest(out, ws)
+    uasc = ws.query("SELECT * FROM ssda903_uasc")
+    assert len(uasc) == int(syn.header["uasc"].sum()) > 0
+    assert uasc["child"].str.fullmatch(r"c[0-9a-f]{16}").all()
+    header = store.load_header(ws).drop_duplicates("child").set_index("child")
+    dob = header.loc[uasc["child"], "dob"].to_numpy()
+    assert (pd.DatetimeIndex(uasc["duc"]).year - pd.DatetimeIndex(dob).year == 18).all()

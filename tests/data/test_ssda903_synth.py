@@ -80,3 +80,21 @@ def test_returns_overlap_and_use_year_codes(tmp_path: Path) -> None:
 def test_suppression_hides_small_counts() -> None:
     table = pd.DataFrame({"year": [2024, 2024, 2024], "count": [0, 3, 12]})
     assert summary.suppress(table)["count"].tolist() == [0, None, 12]
+
+
+def test_uasc_share_of_stock_near_published(national: synth.Synthetic) -> None:
+    eps, header = national.episodes, national.header.set_index("child")
+    uasc, total = 0, 0
+    for year in national.years:
+        day = pd.Timestamp(f"{year}-03-31")
+        on = eps.loc[(eps["decom"] <= day) & (eps["dec"] > day), "child"].unique()
+        uasc += int(header.loc[on, "uasc"].sum())
+        total += len(on)
+    assert national.targets.uasc > 0.05
+    assert abs(uasc / total - national.targets.uasc) < 0.03
+    # Older entrants only; DUC is the 18th birthday.
+    first = eps.groupby("child")["decom"].min()
+    ages = (first - header["dob"]).dt.days / 365.25
+    assert (ages[header.index[header["uasc"]]] >= 14).all()
+    flagged = header[header["uasc"]]
+    assert (flagged["duc"].dt.year - flagged["dob"].dt.year == 18).all()

@@ -24,13 +24,15 @@ def synth(
     last_year: Annotated[int, typer.Option(help="Year the last return ends (31 March).")] = 2024,
     fmt: Annotated[str, typer.Option("--format", help="csv or xml.")] = "csv",
     council: Annotated[str | None, typer.Option(help="Calibrate to this council.")] = None,
+    uasc: Annotated[bool, typer.Option(
+        help="Also write the UASC table for unaccompanied asylum-seeking children.")] = False,
 ) -> None:
     """Simulate children's lives in care and write real-format annual returns."""
     if fmt not in ("csv", "xml"):
         raise typer.BadParameter("--format must be csv or xml")
     code = lookup(council).code if council else None
     syn = generate(children=children, years=years, last_year=last_year, seed=seed, council=code)
-    written = synth_writer.write_returns(syn, out, fmt)
+    written = synth_writer.write_returns(syn, out, fmt, uasc=uasc)
     counts = summary.counts(syn.episodes, syn.years)
     console.print(f"Wrote {len(written)} files to {out}: {syn.episodes['child'].nunique()} "
                   f"children, {len(syn.episodes)} episodes, years ending 31 March "

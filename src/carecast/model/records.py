@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carecast.data.ssda903.cla import counted_episodes
 from carecast.model.schema import FORECAST_COLUMNS, summarise
 
 CATEGORIES = ("fostering", "residential", "supported", "other")
@@ -217,7 +218,12 @@ class MultistateModel:
         self.name = name
 
     def fit(self, episodes: pd.DataFrame, end: pd.Timestamp | None = None) -> MultistateModel:
-        """Estimate rates from episodes (columns child, decom, dec, rec, category, dob)."""
+        """Estimate rates from episodes (columns child, decom, dec, rec, category, dob).
+
+        With an ``ls`` column, short-break episodes (``ssda903.cla_exclusions``) are left
+        out first (:func:`carecast.data.ssda903.cla.counted_episodes`), as DfE counts.
+        """
+        episodes = counted_episodes(episodes)
         category = "category_broad" if "category_broad" in episodes else "category"
         eps = episodes[["child", "decom", "dec", "rec", category, "dob"]].copy()
         eps["category"] = eps[category]

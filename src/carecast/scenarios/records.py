@@ -38,6 +38,7 @@ from carecast import params
 from carecast.costs import financial_year
 from carecast.costs.spend import monthly_child_weeks
 from carecast.data.errors import InputError
+from carecast.data.ssda903.cla import counted_episodes
 from carecast.data.workspace import Workspace
 from carecast.model.records import (
     CATEGORIES,
@@ -151,7 +152,10 @@ def prepare(episodes: pd.DataFrame, code: str = "workspace", *, draws: int | Non
             reference_days: int = 730) -> RecordBaseline:
     """Fit the record-level model on 903 episodes. The model starts on 1 April after the
     latest collection year (903 returns run to 31 March), else the day after the data
-    (:func:`carecast.model.records.forecast_start`)."""
+    (:func:`carecast.model.records.forecast_start`). Short-break episodes (V3/V4) are left
+    out of the fit and the window's entries and exits
+    (:func:`carecast.data.ssda903.cla.counted_episodes`)."""
+    episodes = counted_episodes(episodes)
     d = params.value("scenarios.defaults")
     draws = int(d["draws"] if draws is None else draws)
     seed = int(d["seed"] if seed is None else seed)

@@ -1,9 +1,10 @@
 """Counts from record-level episodes, as DfE publishes them: stock at 31 March, starts, ceased.
 
 Works on any frame with the :func:`carecast.data.ssda903.store.load_episodes` columns
-(child, decom, dec, rne, rec, place, place_provider, dob), so the generator's own counts and
-the ingested data's counts come from the same code. Exported counts of 1 to 4 are
-suppressed (shown as None) to protect children in small groups.
+(child, decom, dec, rne, rec, place, place_provider, dob; with ls, short breaks are left
+out), so the generator's own counts and the ingested data's counts come from the same
+code. Exported counts of 1 to 4 are suppressed (shown as None) to protect children in
+small groups.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from carecast import params
-from carecast.data.ssda903 import codes
+from carecast.data.ssda903 import cla, codes
 
 if TYPE_CHECKING:
     from carecast.data.workspace import Workspace
@@ -38,8 +39,12 @@ def _year_bounds(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def counts(episodes: pd.DataFrame, years: list[int]) -> dict[str, pd.DataFrame]:
-    """Unsuppressed counts per collection year (named by the year it ends)."""
-    eps = episodes.copy()
+    """Unsuppressed counts per collection year (named by the year it ends).
+
+    Short-break episodes (``ssda903.cla_exclusions``: V3, V4) are not counted, as in
+    DfE's figures (:func:`carecast.data.ssda903.cla.counted_episodes`).
+    """
+    eps = cla.counted_episodes(episodes).copy()
     eps["category"] = codes.placement_category(eps["place"], eps["place_provider"])
     eps["dfe_group"] = codes.dfe_group(eps["place"])
     stock, starts, ceased = [], [], []

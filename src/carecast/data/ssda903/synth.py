@@ -331,6 +331,24 @@ def generate(*, children: int = 5000, years: int = 5, last_year: int = 2024, see
     return _finish(eps, tg, model, year_list, rng)
 
 
+def _uasc(eps: pd.DataFrame, children: pd.DataFrame, share: float, year_list: list[int],
+          min_age: float, rng: np.random.Generator) -> np.ndarray:
+    """Which children are unaccompanied asylum-seeking: children first entering care at
+    ``min_age`` or older, in random order, until they make up ``share`` of the stock at
+    the 31 Marches (aligned with ``children``)."""
+    first = eps.groupby("child")["decom"].min()
+    age = (first - eps.groupby("child")["dob"].first()).dt.days / YEAR
+    stock = pd.Series(0, index=first.index)
+    for year in year_list:
+        day = np.datetime64(f"{year}-03-31")
+        on = eps.loc[(eps["decom"] <= day) & (eps["dec"] > day), "child"].unique()
+        stock[on] += 1
+    eligible = age.index[(age >= min_age).to_numpy()].to_numpy()
+    order = eligible[rng.permutation(len(eligible))]
+    taken = np.cumsum(stock[order].to_numpy()) <= share * stock.sum()
+    return children["child"].isin(order[taken]).to_numpy()
+
+
 def _finish(eps: pd.DataFrame, tg: targets_mod.Targets, model: _Model, year_list: list[int],
             rng: np.random.Generator) -> Synthetic:
     ids = np.sort(eps["child"].unique())
@@ -348,6 +366,10 @@ def _finish(eps: pd.DataFrame, tg: targets_mod.Targets, model: _Model, year_list
         hit = broad == group
         ethnic[hit] = _pick(rng, shares, int(hit.sum()))
     children["ethnic"] = pd.Series(ethnic).fillna("NOBT")
+    children["uasc"] = _uasc(eps, children, tg.uasc, year_list,
+                             float(model.cfg["uasc_min_entry_age"]), rng)
+    children["duc"] = pd.Series(_birthday(children["dob"].to_numpy(), 18)).where(
+        children["uasc"])
     columns = ["child", "decom", "dec", "rne", "ls", "cin", "place", "place_provider", "rec",
                "reason_place_change", "category", "reason_group", "dob"]
     return Synthetic(

@@ -2,8 +2,9 @@
 
 Each return (year ending 31 March) holds every episode open at any time in its year, with
 DEC and REC left blank for episodes still open at its end, and a header row for each child
-in it: the same overlap rules as councils' own returns. SEX is 1/2 up to 2023-24 and M/F
-from 2024-25, as the DfE rules require.
+in it (and, when asked, a UASC row, DUC the 18th birthday, for each unaccompanied
+asylum-seeking child in it): the same overlap rules as councils' own returns. SEX is 1/2
+up to 2023-24 and M/F from 2024-25, as the DfE rules require.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def _with_places(syn: Synthetic) -> pd.DataFrame:
     return eps
 
 
-def _tables(syn: Synthetic, eps: pd.DataFrame, year: int) -> dict[str, pd.DataFrame]:
+def _tables(syn: Synthetic, eps: pd.DataFrame, year: int, uasc_rows: bool = False
+            ) -> dict[str, pd.DataFrame]:
     first, last = pd.Timestamp(f"{year - 1}-04-01"), pd.Timestamp(f"{year}-03-31")
     eps = eps[(eps["decom"] <= last) & (eps["dec"] >= first)].copy()
     still_open = eps["dec"] > last
@@ -77,17 +79,30 @@ def _tables(syn: Synthetic, eps: pd.DataFrame, year: int) -> dict[str, pd.DataFr
         "ETHNIC": in_return["ethnic"], "UPN": "UN2",
         "MOTHER": np.where(in_return["sex"] == "F", "0", None), "MC_DOB": None,
     })
-    return {"Header": header, "Episodes": episodes}
+    flagged = uasc_rows and "uasc" in in_return
+    uasc = in_return[in_return["uasc"]] if flagged else in_return.iloc[:0]
+    table = pd.DataFrame({
+        "CHILD": uasc["child"], "SEX": sex[uasc.index] if len(uasc) else None,
+        "DOB": _fmt(uasc["dob"]), "DUC": _fmt(uasc["duc"]) if len(uasc) else None,
+    })
+    return {"Header": header, "Episodes": episodes, **({"UASC": table} if uasc_rows else {})}
 
 
-def write_returns(syn: Synthetic, out: str | Path, fmt: str = "csv") -> list[Path]:
-    """Write one return per year into ``out``; returns the paths written."""
+def write_returns(syn: Synthetic, out: str | Path, fmt: str = "csv", *,
+                  uasc: bool = False) -> list[Path]:
+    """Write one return per year into ``out``; returns the paths written.
+
+    ``uasc``: also write the UASC table (CSV ``uasc.csv``; XML ``UASC``/``DUC`` in HEADER)
+    for the generated unaccompanied asylum-seeking children. Off by default: with a UASC
+    table the DfE validator also runs rule 392a (no placement distance), which fires on
+    every non-UASC episode because the postcodes are fictitious.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     eps = _with_places(syn)
     written = []
     for year in syn.years:
-        tables = _tables(syn, eps, year)
+        tables = _tables(syn, eps, year, uasc)
         if fmt == "xml":
             path = out / f"ssda903_{label(year)}.xml"
             path.write_bytes(_xml(tables))
@@ -106,10 +121,17 @@ def _xml(tables: dict[str, pd.DataFrame]) -> bytes:
     root = ET.Element("EXPSSDA903")
     episodes = tables["Episodes"].rename(columns={"PLACE": "PL"})
     by_child = {child: rows for child, rows in episodes.groupby("CHILD", sort=False)}
+    uasc = tables.get("UASC", pd.DataFrame({"CHILD": [], "DUC": []}))
+    duc = dict(zip(uasc["CHILD"], uasc["DUC"], strict=True))
     for record in tables["Header"].to_dict(orient="records"):
         child = ET.SubElement(root, "CHILD")
         header = ET.SubElement(child, "HEADER")
-        for column in ("CHILD", "UPN", "SEX", "DOB", "ETHNIC", "MOTHER", "MC_DOB"):
+        for column in ("CHILD", "UPN", "SEX", "DOB", "ETHNIC", "UASC", "DUC", "MOTHER",
+                       "MC_DOB"):
+            if column in ("UASC", "DUC"):
+                if record["CHILD"] not in duc:
+                    continue
+                record = record | {"UASC": "1", "DUC": duc[record["CHILD"]]}
             ET.SubElement(header, "CHILDID" if column == "CHILD" else column).text = (
                 record[column] if isinstance(record[column], str) else None)
         for row in by_child[record["CHILD"]].drop(columns="CHILD").to_dict(orient="records"):

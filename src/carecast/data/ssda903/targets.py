@@ -31,6 +31,7 @@ class Targets:
     sex: dict[str, float]
     ethnicity: dict[str, float]
     sources: dict[str, str]
+    uasc: float = 0.0  # UASC share of children looked after at 31 March
 
 
 def _shares(table: pd.DataFrame, which: str, group: str, area: str) -> tuple[dict, float, str]:
@@ -74,6 +75,7 @@ def load(council: str | None = None) -> Targets:
     cin, _ = get("started", "Category of need")
     sex, _ = get("started", "Gender")
     ethnicity, _ = get("at_31_march", "Ethnicity")
+    uasc, _ = get("at_31_march", "Unaccompanied asylum-seeking children")
     return Targets(
         area=area, stock=stock, starts=starts, ceased=ceased, age_at_entry=age,
         placement=placement, reason_ceased=reason,
@@ -81,5 +83,5 @@ def load(council: str | None = None) -> Targets:
                       if k in labels["legal_status_started"]},
         cin={k[:2]: v for k, v in cin.items()},
         sex={labels["gender"][k]: v for k, v in sex.items() if k in labels["gender"]},
-        ethnicity=ethnicity, sources=sources,
+        ethnicity=ethnicity, sources=sources, uasc=float(uasc.get("UASC", 0.0)),
     )
