@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "carecast"
-ORDER = ["data", "benchmark", "model", "costs", "scenarios", "placements", "report", "web", "cli"]
+ORDER = ["data", "benchmark", "model", "costs", "scenarios", "placements", "service", "report",
+         "web", "cli"]
 
 
 def _layer(module: str) -> str | None:

@@ -2,7 +2,7 @@
 
 The package is laid out as the pipeline it runs: ``data`` (ingest, validate) ->
 ``benchmark`` -> ``model`` -> ``costs`` -> ``scenarios`` -> ``placements`` ->
-``report`` / ``web`` / ``cli``. A layer may import the layers before it, never after.
+``service`` -> ``report`` / ``web`` / ``cli``. A layer may import the layers before it, never after.
 """
 
 __version__ = "0.1.0"

@@ -20,17 +20,14 @@ from carecast import params
 from carecast.data.workspace import Workspace
 from carecast.model.backtest import accuracy, backtest
 from carecast.model.baselines import LinearTrend, Persistence
-from carecast.model.council import CouncilModel, load_council_data
+from carecast.model.council import load_council_data
 from carecast.model.pooled import PooledModel
+from carecast.model.registry import MODELS, default_name
 
 ORIGINS = range(2015, 2024)
 PERIODS = {"all": ORIGINS, "choice_2015_2019": range(2015, 2020),
            "held_out_2020_2023": range(2020, 2024)}
 RATIO_TARGETS = {1: 0.90, 3: 0.80}
-MODELS: dict[str, Callable[..., Any]] = {
-    "stock_flow_pooled": PooledModel,
-    "stock_flow": CouncilModel,
-}
 CANDIDATES: dict[str, Callable[..., Any]] = {
     "pooled_direct": lambda **kw: PooledModel(level_weight=1.0, relative_weight=0.0,
                                               name="pooled_direct", **kw),
@@ -52,8 +49,10 @@ def _table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def run_comparison(ws: Workspace, horizons: list[int], n_draws: int = 1000,
                    scheduler: Any = None, tick: Callable[[], None] = lambda: None,
-                   primary: str = "stock_flow_pooled") -> dict[str, Any]:
-    """Backtest every model at origins 2015-2023; targets are checked for ``primary``."""
+                   primary: str | None = None) -> dict[str, Any]:
+    """Backtest every model at origins 2015-2023; targets are checked for ``primary``
+    (default: the default model)."""
+    primary = default_name() if primary is None else primary
     data = load_council_data(ws)
     frames = []
     for make in [*MODELS.values(), *CANDIDATES.values()]:
