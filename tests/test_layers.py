@@ -1,6 +1,7 @@
 """The package layout is the pipeline: a layer never imports a layer after it."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,22 @@ def test_no_lower_layer_imports_a_higher_one(path):
     allowed = set(ORDER[: ORDER.index(own) + 1])
     bad = {m for m in _imports(path) if (layer := _layer(m)) and layer not in allowed}
     assert not bad, f"{path.name} ({own}) imports {sorted(bad)}"
+
+
+FACES = ("web", "cli")
+FACE_MAY_IMPORT = {"service", "report", "web", "cli"}
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.relative_to(PACKAGE).parts[0] in FACES],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_faces_import_only_the_service_layer(path):
+    """The CLI and web app fit no model and do no cost arithmetic: below the output layers
+    they reach only ``carecast.service`` (and ``carecast.params``, ``carecast`` itself)."""
+    lazy = _lazy_imports(path.read_text(encoding="utf-8"))
+    bad = {m for m in _imports(path) | lazy
+           if (layer := _layer(m)) and layer not in FACE_MAY_IMPORT}
+    assert not bad, f"{path.name} imports {sorted(bad)}; go through carecast.service"
+
+
+def _lazy_imports(text: str) -> set[str]:
+    return set(re.findall(r'lazy_import\("(carecast\.[a-z_.]+)"\)', text))

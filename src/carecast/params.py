@@ -6,12 +6,21 @@ A file holds a one-sentence ``description``, ``values`` keyed by the date each v
 effect (each with its own ``reference`` list of ``{title, href}``), and ``metadata`` with at
 least ``label`` and ``unit``. The loader refuses duplicate keys, unknown keys, undated or
 unreferenced values, and names the file, line and key when it does.
+
+Overrides (a scenario's ``parameter_changes``, a user's ``--set``) go through one view:
+inside ``with params.overridden(changes) as view:`` every :func:`get` and :func:`value`
+call, in any layer, sees the changed values, and ``view.unused()`` names the overrides that
+nothing read, so a run can refuse an override that would silently change nothing.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -185,12 +194,113 @@ def all_parameters() -> dict[str, Parameter]:
     return {p.name: p for p in (load_file(f, root) for f in sorted(root.rglob("*.yaml")))}
 
 
-def get(name: str) -> Parameter:
-    """The parameter called ``name`` (e.g. ``costs.unit_costs``)."""
+def _shipped(name: str) -> Parameter:
     params = all_parameters()
     if name not in params:
         raise KeyError(f"no parameter {name!r}; known: {', '.join(sorted(params))}")
     return params[name]
+
+
+class UnusedOverride(ParameterError):
+    """An override that nothing in the run read: it would have changed nothing."""
+
+
+@dataclass
+class View:
+    """Overrides in force: parameter name -> [(key path, start date or None, value)]."""
+
+    changes: dict[str, list[tuple[tuple[str, ...], dt.date | None, Any]]]
+    label: str
+    read: set[str] = field(default_factory=set)
+
+    def unused(self) -> list[str]:
+        """Overridden parameters that nothing read while the view was in force."""
+        return sorted(set(self.changes) - self.read)
+
+    def require_used(self) -> None:
+        unused = self.unused()
+        if unused:
+            raise UnusedOverride(
+                f"{self.label} overrides {', '.join(unused)}, which nothing in this run reads; "
+                "remove the override or name a parameter the run uses"
+            )
+
+
+_view: ContextVar[View | None] = ContextVar("carecast_parameter_view", default=None)
+
+
+def _split(name: str) -> tuple[str, tuple[str, ...]]:
+    """'costs.unit_costs.fostering' -> ('costs.unit_costs', ('fostering',))."""
+    known = all_parameters()
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        base = ".".join(parts[:cut])
+        if base in known:
+            return base, tuple(parts[cut:])
+    raise KeyError(f"no parameter {name!r}; known: {', '.join(sorted(known))}")
+
+
+def _with_key(value: Any, path: tuple[str, ...], new: Any, name: str) -> Any:
+    if not path:
+        return new
+    if not isinstance(value, dict) or path[0] not in value:
+        raise KeyError(f"parameter {name} has no key {'.'.join(path)!r}")
+    out = copy.deepcopy(value)
+    out[path[0]] = _with_key(value[path[0]], path[1:], new, name)
+    return out
+
+
+@contextmanager
+def overridden(changes: Mapping[str, Any], label: str = "the override") -> Iterator[View]:
+    """Every parameter read inside the block sees ``changes``.
+
+    ``changes`` maps a parameter name, or a name plus keys into its mapping value
+    (``costs.unit_costs.fostering``), to a value that replaces every dated value, or to a
+    ``{date: value}`` mapping that adds or replaces values from those dates. Views nest; the
+    inner one wins. Unknown names raise ``KeyError``.
+    """
+    outer = _view.get()
+    merged = {k: list(v) for k, v in outer.changes.items()} if outer else {}
+    for raw, new in changes.items():
+        name, path = _split(str(raw))
+        dated = new.items() if isinstance(new, Mapping) and new and all(
+            isinstance(k, dt.date) for k in new) else [(None, new)]
+        for start, v in dated:
+            _with_key(_shipped(name).values[-1].value, path, v, name)  # check the key path
+            merged.setdefault(name, []).append((path, start, v))
+    view = View(merged, label)
+    token = _view.set(view)
+    try:
+        yield view
+    finally:
+        _view.reset(token)
+        if outer is not None:
+            outer.read |= view.read & set(outer.changes)
+
+
+def _apply(base: Parameter, changes: list[tuple[tuple[str, ...], dt.date | None, Any]],
+           label: str) -> Parameter:
+    values = list(base.values)
+    ref = (Reference(f"override: {label}", ""),)
+    for path, start, new in changes:
+        if start is None:
+            values = [replace(v, value=_with_key(v.value, path, new, base.name), references=ref)
+                      for v in values]
+            continue
+        in_force = [v for v in values if v.start <= start] or values[:1]
+        entry = DatedValue(start, _with_key(in_force[-1].value, path, new, base.name), ref)
+        values = sorted([v for v in values if v.start != start] + [entry], key=lambda v: v.start)
+    return replace(base, values=tuple(values))
+
+
+def get(name: str) -> Parameter:
+    """The parameter called ``name`` (e.g. ``costs.unit_costs``), with any override in force."""
+    base = _shipped(name)
+    view = _view.get()
+    if view is None or name not in view.changes:
+        return base
+    view.read.add(name)
+    return _apply(base, view.changes[name], view.label)
 
 
 def value(name: str, when: dt.date | str | None = None) -> Any:

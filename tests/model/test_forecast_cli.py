@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from carecast.cli import app
@@ -25,16 +26,20 @@ def test_forecast_costs_json_has_spend_unit_costs_and_ro3(workspace):
                                  str(workspace.root)])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert set(payload) == {"forecast", "spend", "unit_costs", "ro3_actuals"}
+    assert set(payload) == {"forecast", "spend", "unit_costs", "ro3_actuals", "assumptions"}
     spend = {r["period"]: r for r in payload["spend"]}
     assert set(spend) == {"2023-24", "2024-25"}
     for r in spend.values():
         assert r["la_code"] == "926" and r["lo_95"] <= r["lo_80"] < r["mean"] < r["hi_80"]
-    # Published RO3 spend sits beside the forecast and is of the same order.
+    # The first forecast year is reconciled to the council's RO3 outturn in that year.
+    assert spend["2023-24"]["mean"] == pytest.approx(spend["2023-24"]["ro3_actual_gbp"])
     actual = spend["2024-25"]["ro3_actual_gbp"]
     assert actual and 0.7 < spend["2024-25"]["mean"] / actual < 1.3
-    [unit] = payload["unit_costs"]
-    assert unit["period"] == "2023-24" and "RO3" in unit["source"] and unit["gbp_per_week"] > 0
+    units = payload["unit_costs"]
+    assert {u["period"] for u in units} == {"2023-24", "2024-25"}
+    assert {u["category"] for u in units} >= {"fostering", "residential", "supported"}
+    assert all("RO3" in u["source"] and u["gbp_per_week"] > 0 for u in units)
+    assert any("central" in line for line in payload["assumptions"])
     assert {r["period"] for r in payload["ro3_actuals"]} >= {"2022-23", "2023-24"}
 
 

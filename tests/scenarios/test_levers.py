@@ -9,6 +9,7 @@ import pytest
 
 from carecast.scenarios import run, schema
 from carecast.scenarios.levers import apply_levers, segment_share
+from carecast.service import scenarios
 
 ENTRIES_ONLY = """
 name: entries only
@@ -48,19 +49,30 @@ def test_entries_only_leaves_exit_and_transition_rates_untouched(baseline: run.B
     assert (changed.log_entry_rate < baseline.rates.log_entry_rate).any()
     # The baseline itself was not mutated.
     np.testing.assert_array_equal(baseline.rates.log_entry_rate, before.log_entry_rate)
-    # Placement mix is untouched too: the split of each year's stock is the baseline's.
-    result = run.run(baseline, schema.parse(ENTRIES_ONLY))
-    share = result.changed.by_category["fostering"] / np.concatenate(
-        [np.broadcast_to(baseline.rates.stock0[None, :, None], (200, 3, 1)),
-         result.changed.stock], axis=2)
-    np.testing.assert_allclose(share, np.broadcast_to(
-        baseline.shares.mix["fostering"][None, :, None], share.shape))
+
+
+def test_children_kept_out_of_care_leave_their_ages_placement_mix(baseline: run.Baseline
+                                                                   ) -> None:
+    """Costs by age: children under 10 kept out of care are taken out of the under-10s'
+    placement mix (no supported accommodation), not the all-ages mix."""
+    scenario = schema.parse(ENTRIES_ONLY.split("  - kind: entries\n    start: 2026")[0])
+    result = run.run(baseline, scenario)
+    mix = baseline.shares.mix
+    young = mix.by_age(["under_1", "1_to_4", "5_to_9"])[baseline.selected]
+    avoided = result.baseline.stock - result.changed.stock
+    for i, category in enumerate(mix.categories):
+        taken = (result.baseline.by_category[category]
+                 - result.changed.by_category[category])[..., 1:]
+        np.testing.assert_allclose(taken, avoided * young[None, :, i, None], atol=1e-9)
+    assert (young[:, mix.categories.index("supported")] == 0).all()
+    total = sum(result.changed.by_category.values())[..., 1:]
+    np.testing.assert_allclose(total, result.changed.stock)
 
 
 def test_entries_reduction_matches_segment_share_and_phase(baseline: run.Baseline) -> None:
     scenario = schema.parse(ENTRIES_ONLY.split("  - kind: entries\n    start: 2026")[0])
     result = run.run(baseline, scenario)
-    share = segment_share(baseline.shares, scenario.levers[0].segment)
+    share = segment_share(baseline.shares, scenario.levers[0].segment)[baseline.selected]
     assert ((share > 0) & (share < 0.3)).all()
     ratio = result.changed.entries / result.baseline.entries  # same draws: exact per draw
     # Years 2025 (2024-25) to 2030; from 1 April 2025 over two years.
@@ -109,10 +121,11 @@ levers:
 
 
 def test_run_scenario_frames(workspace: object) -> None:
-    result = run.run_scenario(workspace, schema.load("avoidable_entries"), "Wolverhampton",
-                              draws=50, seed=1)
+    result = scenarios.run_scenario(workspace, schema.load("avoidable_entries"),
+                                    "Wolverhampton", draws=50, seed=1)
     frames = result.to_frames()
-    assert set(frames) == {"children", "children_by_category", "bed_weeks", "spend", "summary"}
+    assert set(frames) == {"children", "children_by_category", "child_weeks", "spend",
+                           "summary"}
     assert set(frames["spend"]["period"]) >= {"2026-27", "2029-30"}
     summary = frames["summary"].set_index("measure")
     assert summary.loc["entries_avoided", "mean"] > 0

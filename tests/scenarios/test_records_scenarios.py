@@ -44,7 +44,7 @@ def records_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 @pytest.fixture(scope="session")
 def record_baseline(records_ws: Workspace) -> records.RecordBaseline:
-    return records.prepare_workspace(records_ws, draws=60, seed=5)
+    return records.prepare(store.load_episodes(records_ws), draws=60, seed=5)
 
 
 def test_baseline_draws_are_the_models_own_projection(record_baseline) -> None:
@@ -126,8 +126,10 @@ def test_exported_tables_match_council_keys_and_suppress_small_numbers(record_ba
                                                                       ) -> None:
     result = records.run(record_baseline, schema.load("early_help_young_children"))
     payload = result.to_json()
-    assert set(payload) == {"scenario", "councils", "draws", "seed", "discount_rate", "tables"}
-    assert set(payload["tables"]) == {"children", "children_by_category", "bed_weeks",
+    assert set(payload) == {"scenario", "councils", "draws", "seed", "discount_rate",
+                            "appraisal_base_year", "assumptions", "tables"}
+    assert payload["appraisal_base_year"] == "2026-27"   # the preset starts in April 2026
+    assert set(payload["tables"]) == {"children", "children_by_category", "child_weeks",
                                       "spend", "summary"}
     by_cat = payload["tables"]["children_by_category"]
     small = [r for r in by_cat if r["suppressed"]]

@@ -37,7 +37,8 @@ def test_composition_later_wins() -> None:
     a = schema.parse(ENTRIES)
     b = schema.parse("""
 name: B
-inflation_percent: 2
+parameter_changes:
+  costs.inflation_assumption: {2025-04-01: high}
 levers:
   - name: early help
     kind: entries
@@ -52,7 +53,8 @@ levers:
     assert both.name == "A + B"
     assert [lv.kind for lv in both.levers] == ["entries", "exits"]
     assert both.levers[0].reduce_percent == 10  # b's lever of the same name wins
-    assert both.investment == a.investment and both.inflation_percent == 2
+    assert both.investment == a.investment
+    assert both.parameter_changes == b.parameter_changes
     assert (b + a).levers[-1].reduce_percent == 20
     assert (a + schema.Scenario(name="empty")).levers == a.levers
 

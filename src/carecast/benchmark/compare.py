@@ -184,10 +184,12 @@ def benchmark(
         "suppressed": value is None and flag is not None,
         "flag": flag,
         "england": _area_value(data.england, year),
+        "england_reporting": _reporting(data.england, year),
         "region": {
             "code": council.region_code,
             "name": council.region_name,
             "value": _area_value(data.region, (council.region_code, year)),
+            "reporting": _reporting(data.region, (council.region_code, year)),
         },
         "neighbours": {
             "model": neighbours,
@@ -210,6 +212,14 @@ def benchmark(
         "note": ind.note,
         "sources": [ind.citation, OGL_ATTRIBUTION],
     }
+
+
+def _reporting(frame: pd.DataFrame, key: Any) -> dict[str, int] | None:
+    """Councils behind a summed area figure ({"councils": n, "of": m}); None if published."""
+    if "n_reporting" not in frame or key not in frame.index:
+        return None
+    n, m = frame.at[key, "n_reporting"], frame.at[key, "n_councils"]
+    return None if pd.isna(n) else {"councils": int(n), "of": int(m)}
 
 
 def neighbours_for(ws: Workspace, code: str, model: str) -> list[str]:
@@ -238,6 +248,8 @@ def benchmark_table(
                 "suppressed": result["suppressed"],
                 "england": result["england"],
                 "region": result["region"]["value"],
+                "region_councils_reporting": (None if result["region"]["reporting"] is None
+                                              else result["region"]["reporting"]["councils"]),
                 "neighbour_mean": result["neighbours"]["mean"],
                 "neighbour_median": result["neighbours"]["median"],
                 "rank": result["rank"],

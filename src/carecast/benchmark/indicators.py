@@ -84,7 +84,9 @@ def get(indicator_id: str) -> Indicator:
 class IndicatorData:
     """Values by council (index code, year), England (index year) and region (region, year).
 
-    Each frame has columns value, count, denominator (NaN where not applicable) and flag.
+    Each frame has columns value, count, denominator (NaN where not applicable) and flag;
+    England and region frames add ``n_reporting`` and ``n_councils`` where their figure is
+    summed over councils rather than published (NaN otherwise).
     """
 
     indicator: Indicator
@@ -121,6 +123,17 @@ def _from_panel(panel: store.Panel, ind: Indicator) -> pd.DataFrame:
     frame["flag"] = flags[flag_source] if flag_source else None
     frame["flag"] = frame["flag"].astype(object).where(frame["value"].isna(), None)
     return frame[COLUMNS]
+
+
+def _with_coverage(frame: pd.DataFrame, panel: store.Panel, ind: Indicator) -> pd.DataFrame:
+    """Add how many councils a summed area figure covers (see :mod:`carecast.data.store`)."""
+    measure = ind.measure or ind.count
+    cover = [panel.coverage(str(a), int(y), measure) if measure else None
+             for a, y in frame.index]
+    out = frame.copy()
+    out["n_reporting"] = [c[0] if c else np.nan for c in cover]
+    out["n_councils"] = [c[1] if c else np.nan for c in cover]
+    return out
 
 
 def _placements(ind: Indicator) -> pd.DataFrame:
@@ -179,8 +192,10 @@ def load(ws: Workspace, indicator_id: str) -> IndicatorData:
     current = set(_region_of().index)
     if ind.source == "panel":
         la = _from_panel(store.la_panel(ws), ind)
-        england = _from_panel(store.area_panel(ws, "england"), ind).xs(ENGLAND, level=0)
-        region = _from_panel(store.area_panel(ws, "region"), ind)
+        eng_panel, region_panel = store.area_panel(ws, "england"), store.area_panel(ws, "region")
+        england = _with_coverage(_from_panel(eng_panel, ind), eng_panel, ind).xs(
+            ENGLAND, level=0)
+        region = _with_coverage(_from_panel(region_panel, ind), region_panel, ind)
     elif ind.source == "placement":
         frame = _placements(ind)
         la = frame.xs("la", level=0)

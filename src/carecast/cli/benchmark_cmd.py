@@ -1,6 +1,6 @@
 """``carecast benchmark``, ``carecast neighbours`` and ``carecast drivers``.
 
-Thin shells over :mod:`carecast.benchmark`: Rich tables by default, ``--json`` for the
+Thin shells over :mod:`carecast.service.benchmark`: Rich tables by default, ``--json`` for the
 documented keys, ``--csv``/``--xlsx`` through :func:`carecast.report.export.write_table`.
 """
 
@@ -22,15 +22,11 @@ from carecast.cli.common import (
     lazy_import,
     print_json,
 )
-from carecast.data import councils
-from carecast.data.errors import InputError
-from carecast.data.workspace import Workspace
 from carecast.report.export import write_table
+from carecast.service import workspace as svc
+from carecast.service.workspace import InputError
 
-charts = lazy_import("carecast.benchmark.charts")
-compare = lazy_import("carecast.benchmark.compare")
-drivers = lazy_import("carecast.benchmark.drivers")
-neighbours = lazy_import("carecast.benchmark.neighbours")
+benchmarking = lazy_import("carecast.service.benchmark")
 
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV.")]
 XlsxOpt = Annotated[
@@ -75,9 +71,9 @@ def benchmark(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """A council against England, its region and its statistical neighbours."""
-    ws = Workspace.open(workspace)
+    ws = svc.open_workspace(workspace)
     if indicator is not None:
-        result = compare.benchmark(ws, council, indicator, year, neighbours_model)
+        result = benchmarking.benchmark(ws, council, indicator, year, neighbours_model)
         if json:
             print_json(result)
             return
@@ -91,15 +87,15 @@ def benchmark(
         title = f"{result['label']}, {result['council']['name']}, {result['year']}: neighbours"
         _export(table, csv, xlsx, title, result["sources"])
         return
-    frame = compare.benchmark_table(ws, council, year, neighbours_model)
-    found = councils.lookup(council)
+    frame = benchmarking.benchmark_table(ws, council, year, neighbours_model)
+    found = svc.council(council)
     if json:
         print_json(
             {
                 "council": {"code": found.code, "name": found.name},
                 "neighbours": neighbours_model,
                 "indicators": frame.to_dict(orient="records"),
-                "sources": [*compare.sources(frame), OGL_ATTRIBUTION],
+                "sources": [*benchmarking.sources(frame), OGL_ATTRIBUTION],
             }
         )
         return
@@ -133,8 +129,9 @@ def benchmark(
         )
     console.print(table)
     console.print("[dim]Rank 1 and band A = best; for neutral indicators, the highest value.[/]")
-    _footer(compare.sources(frame))
-    _export(frame, csv, xlsx, f"Benchmark of {found.name} ({found.code})", compare.sources(frame))
+    cited = benchmarking.sources(frame)
+    _footer(cited)
+    _export(frame, csv, xlsx, f"Benchmark of {found.name} ({found.code})", cited)
 
 
 def _print_one(result: dict[str, Any]) -> None:
@@ -145,8 +142,9 @@ def _print_one(result: dict[str, Any]) -> None:
         f"({result['unit']}), {result['year']}: [bold]{value}[/]"
     )
     table = Table("comparator", "value")
-    table.add_row("England", _fmt(result["england"]))
-    table.add_row(f"Region ({result['region']['name']})", _fmt(result["region"]["value"]))
+    table.add_row("England" + _over(result["england_reporting"]), _fmt(result["england"]))
+    table.add_row(f"Region ({result['region']['name']})" + _over(result["region"]["reporting"]),
+                  _fmt(result["region"]["value"]))
     table.add_row(
         f"Neighbours mean ({result['neighbours']['model']})", _fmt(result["neighbours"]["mean"])
     )
@@ -168,6 +166,12 @@ def _print_one(result: dict[str, Any]) -> None:
     _footer(result["sources"])
 
 
+def _over(reporting: dict[str, int] | None) -> str:
+    """' (13 of 14 councils reported)' for a figure summed over councils; '' if published."""
+    return "" if not reporting else (f" [dim]({reporting['councils']} of {reporting['of']} "
+                                     "councils reported)[/]")
+
+
 def _footer(sources: list[str]) -> None:
     for line in dict.fromkeys([*sources, OGL_ATTRIBUTION]):
         console.print(f"[dim]{line}[/]", highlight=False)
@@ -186,7 +190,7 @@ def neighbours_command(
     """Official DfE/NFER and open-model statistical neighbours, and their overlap."""
     if model not in ("official", "open", "both"):
         raise InputError(f"--model must be official, open or both, not {model!r}")
-    result = neighbours.compare(Workspace.open(workspace), council, edition)
+    result = benchmarking.neighbours(svc.open_workspace(workspace), council, edition)
     if json:
         print_json(result)
         return
@@ -246,11 +250,11 @@ def drivers_command(
     """Regress a rate or spend on external drivers: expected values and residuals."""
     if chart is not None and chart.suffix.lower() != ".svg":
         raise InputError("charts are written as SVG; use a .svg file name", file=str(chart))
-    highlight = councils.lookup(council).code if council else None
-    model, summary = drivers.run(Workspace.open(workspace), target, year)
+    highlight = svc.council(council).code if council else None
+    model, summary = benchmarking.drivers(svc.open_workspace(workspace), target, year)
     preds = pd.DataFrame(summary["councils_table"]).set_index("code")
     if chart is not None:
-        charts.write_chart(
+        benchmarking.write_chart(
             preds,
             chart,
             highlight=highlight,

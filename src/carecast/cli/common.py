@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from carecast.data.errors import InputError
+from carecast.service.workspace import InputError
 
 console = Console()
 err_console = Console(stderr=True)

@@ -10,11 +10,8 @@ from rich.table import Table
 
 from carecast import OGL_ATTRIBUTION
 from carecast.cli.common import JsonOpt, WorkspaceOpt, console, friendly_errors, print_json
-from carecast.data import catalogue, store
-from carecast.data.build import build
-from carecast.data.errors import InputError
-from carecast.data.releases import add_release
-from carecast.data.workspace import Workspace
+from carecast.service import data as public_data
+from carecast.service import workspace as svc
 
 app = typer.Typer(help="Bundled public data: build it, list it, add new DfE releases.")
 
@@ -30,10 +27,9 @@ def build_cmd(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Rebuild the bundled tables inside the package from the public source files."""
-    if not source.is_dir():
-        raise InputError("folder not found; pass --source shared/data/public", file=source)
     with console.status("Building bundled tables") as status:
-        manifest = build(source, progress=lambda step: status.update(f"Building {step}"))
+        manifest = public_data.build(source,
+                                     progress=lambda step: status.update(f"Building {step}"))
     for name, info in manifest["tables"].items():
         console.print(f"{name}: {info['rows']:,} rows")
     console.print(
@@ -46,8 +42,7 @@ def build_cmd(
 @friendly_errors
 def list_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     """List every dataset with its years, unit, source, publisher and licence."""
-    ws = Workspace.open(workspace)
-    frame = catalogue.table(store.observations(ws))
+    frame = public_data.datasets(svc.open_workspace(workspace))
     if json:
         print_json({"datasets": frame.to_dict(orient="records"), "attribution": OGL_ATTRIBUTION})
         return
@@ -68,8 +63,7 @@ def add_release_cmd(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Add a new DfE release file; its years then appear in every command."""
-    ws = Workspace.open(workspace)
-    report = add_release(ws, file)
+    report = public_data.add_release(svc.open_workspace(workspace), file)
     if json:
         print_json(report.as_dict())
         return

@@ -1,41 +1,42 @@
-"""``carecast forecast`` and ``carecast backtest``: thin shells over carecast.model."""
+"""``carecast forecast`` and ``carecast backtest``: thin shells over carecast.service."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pandas as pd
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from carecast import params
-from carecast.cli.common import JsonOpt, WorkspaceOpt, console, friendly_errors, print_json
-from carecast.data import councils
-from carecast.data.errors import InputError
-from carecast.data.workspace import Workspace
+from carecast.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    friendly_errors,
+    lazy_import,
+    print_json,
+)
+from carecast.service import workspace as svc
+from carecast.service.workspace import InputError
+
+forecasting = lazy_import("carecast.service.forecast")
+SUPPRESS_BELOW = 5
 
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV instead of tables.")]
-SUPPRESS_BELOW = 5
 SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); default local."),
 ]
-ModelOpt = Annotated[str, typer.Option(
-    "--model", help="Council model: stock_flow_pooled (default, chosen by backtest) or "
-    "stock_flow (the one scenarios use).")]
-
-
-def _council_model(name: str) -> Callable[..., Any]:
-    from carecast.model.compare import MODELS
-
-    if name not in MODELS:
-        raise InputError(f"--model must be one of {', '.join(MODELS)}, not '{name}'")
-    return MODELS[name]
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", help="Council model: stock_flow_pooled or stock_flow (default: "
+    "model.default_forecast, chosen by backtest).")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="Override a parameter for this run, NAME=VALUE (repeatable), e.g. "
+    "costs.inflation_assumption=high.")]
 
 
 def _span(text: str, unit_default: str) -> tuple[int, str]:
@@ -74,26 +75,26 @@ def forecast(
         str, typer.Option(help="Years ahead (1-10), or 5y/18m with --ssda903.")] = "5",
     origin: Annotated[
         int | None, typer.Option(help="Last data year used (default latest).")] = None,
-    draws: Annotated[int, typer.Option(help="Monte Carlo draws.")] = 1000,
+    draws: Annotated[int | None, typer.Option(
+        help="Monte Carlo draws (default model.draws, 1,000).")] = None,
     ssda903: Annotated[
         bool, typer.Option("--ssda903", help="Record-level model on ingested 903 data.")] = False,
     reference_window: Annotated[
         str, typer.Option(help="With --ssda903: history used for rates.")] = "2y",
     population: Annotated[float | None, typer.Option(
         help="With --ssda903: 0-17 population (default: the named council's).")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    model_name: ModelOpt = "stock_flow_pooled",
+    seed: Annotated[int | None, typer.Option(help="Random seed (default model.seed).")] = None,
+    model_name: ModelOpt = None,
     costs: Annotated[bool, typer.Option(
         "--costs", help="Also spend by financial year with intervals, the unit costs used "
         "and RO3 actual spend (see docs/costs.md).")] = False,
+    set_: SetOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Forecast children looked after, starts and ceased with 80% and 95% intervals."""
-    from carecast.model.council import load_council_data
-
-    ws = Workspace.open(workspace)
+    ws = svc.open_workspace(workspace)
     if ssda903:
         _forecast_records(ws, council, horizon, reference_window, draws, population, seed,
                           as_json, as_csv, costs)
@@ -101,40 +102,27 @@ def forecast(
     if not all_councils and council is None:
         raise InputError("name a council or use --all")
     years, unit = _span(horizon, "y")
-    if unit != "y" or years > 10:
-        raise InputError("--horizon for council forecasts is 1 to 10 years")
-    make = _council_model(model_name)
-    data = load_council_data(ws)
-    if origin is not None and origin not in set(data.years.tolist()):
-        raise InputError(f"--origin must be a data year {data.years.min()}-{data.years.max()}")
+    if unit != "y":
+        raise InputError("--horizon for council forecasts is in years (1 to 10)")
+    code = None if all_councils else svc.council(council).code
+    overrides = svc.overrides(set_)
     with Progress(console=console, transient=True, disable=as_json or as_csv) as bar:
-        task = bar.add_task("fitting and simulating", total=2)
-        model = make(n_draws=draws, random_state=seed).fit(data, origin=origin)
-        bar.advance(task)
-        projected = model.project(years)
-        frame = projected.to_frame()
-        bar.advance(task)
-    code = None if all_councils else councils.lookup(council).code
-    if code is not None:
-        frame = frame[frame["la_code"] == code]
-    frame = frame.sort_values(["la_code", "measure", "period"]).round(1).reset_index(drop=True)
-    title = f"Forecast from {model.origin_} (years ending 31 March)"
+        bar.add_task("fitting and simulating", total=None)
+        if costs:
+            result = forecasting.forecast_costs(ws, code, horizon=years, origin=origin,
+                                                draws=draws, seed=seed, model=model_name,
+                                                overrides=overrides)
+        else:
+            run = forecasting.forecast(ws, horizon=years, origin=origin, draws=draws,
+                                       seed=seed, model=model_name, overrides=overrides)
     if not costs:
-        _emit(frame, as_json, as_csv, title)
+        frame = run.council(code).round(1)
+        _emit(frame, as_json, as_csv, f"Forecast from 31 March {run.origin} "
+                                      "(children at 31 March; starts and ceased in the year)")
         return
-    from carecast.costs.spend import council_spend, council_unit_costs, ro3_actuals
-
-    # The pooled model re-centres stock-flow draws; both start from the same 31 March stock.
-    rates = model.rates_ if hasattr(model, "rates_") else model.stock_flow_.rates_
-    unit = council_unit_costs(ws, rates)
-    spend = council_spend(projected, rates.stock0, unit["gbp_per_week"].to_numpy())
-    ro3 = ro3_actuals(ws)
-    if code is not None:
-        spend, unit, ro3 = (f[f["la_code"] == code] for f in (spend, unit, ro3))
-    spend = spend.merge(ro3, on=["la_code", "period"], how="left")
-    unit = unit.assign(inflation_per_year=float(params.value("costs.inflation")),
-                       inflation_source=params.get("costs.inflation").source())
-    _emit_costs(frame, spend.round(0), unit, ro3, as_json, as_csv, title)
+    title = f"Forecast from 31 March {result.origin} (years ending 31 March)"
+    _emit_costs(result.forecast.round(1), result.spend.round(0), result.unit_costs,
+                result.ro3_actuals, result.assumptions, as_json, as_csv, title)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
@@ -142,13 +130,16 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
 
 
 def _emit_costs(forecast: pd.DataFrame, spend: pd.DataFrame, unit: pd.DataFrame,
-                ro3: pd.DataFrame | None, as_json: bool, as_csv: bool, title: str) -> None:
-    """Forecast plus spend by financial year, the unit costs used and RO3 actuals
-    (JSON keys: forecast, spend, unit_costs, ro3_actuals; CSV: the spend rows)."""
+                ro3: pd.DataFrame | None, assumptions: list[str], as_json: bool, as_csv: bool,
+                title: str) -> None:
+    """Forecast plus spend by financial year, the unit costs used, RO3 actuals and the
+    assumptions (JSON keys: forecast, spend, unit_costs, ro3_actuals, assumptions; CSV: the
+    spend rows)."""
     if as_json:
         print_json({"forecast": _records(forecast), "spend": _records(spend),
                     "unit_costs": _records(unit),
-                    "ro3_actuals": None if ro3 is None else _records(ro3)})
+                    "ro3_actuals": None if ro3 is None else _records(ro3),
+                    "assumptions": assumptions})
         return
     if as_csv:
         console.file.write(spend.to_csv(index=False))
@@ -170,29 +161,30 @@ def _emit_costs(forecast: pd.DataFrame, spend: pd.DataFrame, unit: pd.DataFrame,
     console.print(table)
     costs = Table(title="Weekly unit costs used (GBP)")
     keys = [c for c in ("la_code", "category", "period") if c in unit]
-    for c in [*keys, "per week", "source"]:
+    for c in [*keys, "per week"]:
         costs.add_column(c)
     for r in unit.to_dict(orient="records"):
-        costs.add_row(*[str(r[k]) for k in keys], f"{r['gbp_per_week']:,.0f}", r["source"])
+        costs.add_row(*[str(r[k]) for k in keys], f"{r['gbp_per_week']:,.0f}")
     console.print(costs)
+    for source in dict.fromkeys(unit["source"]):
+        console.print(f"[dim]Unit costs: {source}[/]", highlight=False)
+    for line in assumptions:
+        console.print(f"Assumption: {line}", highlight=False)
 
 
-def _forecast_records(ws: Workspace, council: str | None, horizon: str, reference_window: str,
-                      draws: int, population: float | None, seed: int, as_json: bool,
-                      as_csv: bool, costs: bool = False) -> None:
-    from carecast.model.records import forecast_workspace
-
+def _forecast_records(ws: svc.Workspace, council: str | None, horizon: str,
+                      reference_window: str, draws: int | None, population: float | None,
+                      seed: int | None, as_json: bool, as_csv: bool, costs: bool) -> None:
     n, unit = _span(horizon, "y")
     months = n * 12 if unit == "y" else n if unit == "m" else max(1, round(n / 30.44))
     w, wunit = _span(reference_window, "y")
     window_days = w * 365 if wunit == "y" else w * 30 if wunit == "m" else w
-    code = councils.lookup(council).code if council else None
     with Progress(console=console, transient=True, disable=as_json or as_csv) as bar:
-        task = bar.add_task("record-level simulation", total=None)
-        frame = forecast_workspace(ws, months=months, reference_days=window_days,
-                                   n_draws=draws, council=code, population=population,
-                                   random_state=seed)
-        bar.update(task, completed=1, total=1)
+        bar.add_task("record-level simulation", total=None)
+        result = forecasting.forecast_records(ws, council, months=months,
+                                              reference_days=window_days, draws=draws,
+                                              population=population, seed=seed, costs=costs)
+    frame = result.forecast
     if not (as_json or as_csv):
         frame = frame[frame["state"] == "all"].drop(columns=["la_code", "model", "state"])
     else:
@@ -202,70 +194,42 @@ def _forecast_records(ws: Workspace, council: str | None, horizon: str, referenc
         frame[values] = frame[values].astype(float).round(1).mask(small)
         frame["suppressed"] = small
     title = "Record-level forecast (monthly)"
-    if not costs:
+    if result.spend is None:
         _emit(frame.round(1), as_json, as_csv, title)
         return
-    spend, unit = _records_spend(ws, months, window_days, draws, seed)
-    spend.insert(0, "la_code", code or "workspace")
-    ro3 = None
-    if code is not None:
-        from carecast.costs.spend import ro3_actuals
-
-        ro3 = ro3_actuals(ws)
-        ro3 = ro3[ro3["la_code"] == code]
-        spend = spend.merge(ro3, on=["la_code", "period"], how="left")
-        # RO3 is the council's whole CLA spend: beside the total only.
-        spend["ro3_actual_gbp"] = spend["ro3_actual_gbp"].where(spend["category"] == "all")
-    _emit_costs(frame.round(1), spend, unit, ro3, as_json, as_csv, title)
-
-
-def _records_spend(ws: Workspace, months: int, window_days: int, draws: int, seed: int
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Spend by financial year and category from the same draws as the record-level
-    forecast (same fit and seed); rows averaging under 5 children are suppressed."""
-    from carecast.costs.spend import category_spend
-    from carecast.data.ssda903.store import load_episodes
-    from carecast.model.records import CATEGORIES, MultistateModel, forecast_start
-
-    episodes = load_episodes(ws)
-    model = MultistateModel(reference_days=window_days).fit(episodes,
-                                                            end=forecast_start(episodes))
-    sim = model.project_draws(months, n_draws=draws, random_state=seed)
-    spend, unit = category_spend(model.rates_.start, sim.dates, model.rates_.stock0.sum(0),
-                                 sim.category_stock, CATEGORIES)
+    spend = result.spend
     small = spend["children"] < SUPPRESS_BELOW
     values = ["children", "mean", "lo_80", "hi_80", "lo_95", "hi_95"]
     spend[values] = spend[values].round(0).mask(small)
     spend["suppressed"] = small
-    return spend, unit
+    _emit_costs(frame.round(1), spend, result.unit_costs, result.ro3_actuals, [], as_json,
+                as_csv, title)
 
 
 @friendly_errors
 def backtest(
     horizons: Annotated[str, typer.Option(help="Comma-separated horizons in years.")] = "1,3",
-    draws: Annotated[int, typer.Option(help="Monte Carlo draws per origin.")] = 1000,
+    draws: Annotated[int | None, typer.Option(
+        help="Monte Carlo draws per origin (default model.draws).")] = None,
     out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
         "bench/results/backtest.json"),
-    model_name: ModelOpt = "stock_flow_pooled",
+    model_name: ModelOpt = None,
     scheduler: SchedulerOpt = None,
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Re-run every council model at origins 2015-2023 beside naive baselines; targets are
+    """Re-run every council model at every origin beside naive baselines; targets are
     checked for ``--model``."""
-    from carecast.model.compare import CANDIDATES, MODELS, run_comparison
-
     try:
         hs = sorted({int(h) for h in horizons.split(",")})
     except ValueError:
         raise InputError(f"--horizons must be whole years like 1,3, not '{horizons}'") from None
-    _council_model(model_name)
-    ws = Workspace.open(workspace)
-    n_models = len(MODELS) + len(CANDIDATES)
+    ws = svc.open_workspace(workspace)
+    n_models = forecasting.n_backtest_models()
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task(f"backtesting {n_models} models", total=n_models)
-        payload = run_comparison(ws, hs, draws, scheduler, lambda: bar.advance(task),
-                                 primary=model_name)
+        payload = forecasting.backtest(ws, hs, draws=draws, scheduler=scheduler,
+                                       tick=lambda: bar.advance(task), model=model_name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(payload, indent=2) + "\n")
     if as_json:

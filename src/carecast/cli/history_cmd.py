@@ -16,10 +16,9 @@ from carecast.cli.common import (
     lazy_import,
     print_json,
 )
-from carecast.data.errors import InputError
-from carecast.data.workspace import Workspace
+from carecast.service import workspace as svc
 
-history = lazy_import("carecast.scenarios.history")
+scenarios = lazy_import("carecast.service.scenarios")
 
 app = typer.Typer(help="History: large falls in children in care, as a check on scenarios.")
 
@@ -39,10 +38,7 @@ def reductions(
 ) -> None:
     """Councils whose children-looked-after rate fell by at least THRESHOLD within WINDOW
     years, with starts, ceased and CLA spend; Wolverhampton and Ealing checked by name."""
-    if not 0 < threshold < 1 or window < 1:
-        raise InputError("threshold must be between 0 and 1 and window at least 1 year")
-    table = history.reductions(Workspace.open(workspace), threshold, window)
-    claims = history.claim_check(table, window) if not table.empty else []
+    table, claims = scenarios.history(svc.open_workspace(workspace), threshold, window)
     if json:
         records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
         print_json({"threshold": threshold, "window": window, "councils": records,

@@ -7,10 +7,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from carecast.cli.common import JsonOpt, WorkspaceOpt, console, friendly_errors, print_json
-from carecast.data import councils
-from carecast.data.profile import council_profile
-from carecast.data.workspace import Workspace
+from carecast.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    friendly_errors,
+    lazy_import,
+    print_json,
+)
+from carecast.service import workspace as svc
+
+benchmarking = lazy_import("carecast.service.benchmark")
 
 app = typer.Typer(help="Councils: list them and show a council's profile.")
 
@@ -34,7 +41,7 @@ def show(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """A council's profile beside England, its region and its statistical neighbours."""
-    profile = council_profile(Workspace.open(workspace), council, year)
+    profile = benchmarking.profile(svc.open_workspace(workspace), council, year)
     if json:
         print_json(profile)
         return
@@ -93,7 +100,7 @@ def show(
         )
     console.print(
         f"IMD 2019 rank of average score: {_fmt(dep['imd_rank_of_average_score'])} of "
-        f"{dep['councils_ranked']} (1 = most deprived)"
+        f"{dep['councils_ranked']} upper-tier areas in IoD2019 (1 = most deprived)"
     )
     console.print(
         f"Children aged 0-17 (ONS mid-{pop['mid_year']}): {_fmt(pop['pop_0_17_mid_year'])}"
@@ -108,7 +115,7 @@ def show(
 @friendly_errors
 def list_councils(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
     """List the current councils with their codes and regions."""
-    rows = councils.all_councils()
+    rows = svc.councils()
     if json:
         print_json([c.__dict__ for c in rows])
         return

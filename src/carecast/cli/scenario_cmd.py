@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -18,29 +17,24 @@ from carecast.cli.common import (
     lazy_import,
     print_json,
 )
-from carecast.data import councils
-from carecast.data.errors import InputError
-from carecast.data.workspace import Workspace
+from carecast.service import workspace as svc
 
-executor = lazy_import("carecast.model.executor")
-runner = lazy_import("carecast.scenarios.run")
-record_runner = lazy_import("carecast.scenarios.records")
-schema = lazy_import("carecast.scenarios.schema")
-sensitivity = lazy_import("carecast.scenarios.sensitivity")
-finance = lazy_import("carecast.scenarios.finance")
+scenarios = lazy_import("carecast.service.scenarios")
 
 app = typer.Typer(help="Scenarios: what early help, reunification and placement changes buy.")
 
 CouncilOpt = Annotated[str | None, typer.Option("--council", help="DfE code, ONS code or name.")]
-DrawsOpt = Annotated[int | None, typer.Option("--draws", min=20, max=20000,
-                                              help="Monte Carlo draws (default 500).")]
+DrawsOpt = Annotated[int | None, typer.Option(
+    "--draws", help="Monte Carlo draws (default model.draws, 1,000, as the forecast).")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed shared by both sides.")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Appraise from the financial year containing this date (YYYY-MM-DD); "
+    "default: from the scenario's first start.")]
 
 
-def _council(council: str | None) -> str:
-    if not council:
-        raise InputError("give --council CODE (or name)")
-    return council
+def _fy(year: float) -> str:
+    y = int(year)
+    return f"{y - 1}-{str(y)[-2:]}"
 
 
 def _money(value: float) -> str:
@@ -54,7 +48,7 @@ def _interval(row: pd.Series, money: bool = False) -> str:
     return f"{f(row['mean'])} [dim]({f(row['lo_80'])} to {f(row['hi_80'])})[/]"
 
 
-def _print_result(result: runner.ScenarioResult) -> None:
+def _print_result(result: scenarios.ScenarioResult) -> None:
     frames = result.to_frames()
     code = str(result.codes[0])
     where = "record-level model, 903 records" if result.suppress_below else "council"
@@ -72,29 +66,37 @@ def _print_result(result: runner.ScenarioResult) -> None:
     spend = frames["spend"]
     table = Table("financial year", "baseline", "scenario", "investment", "net savings",
                   "cumulative", title="Spend on children looked after (placements)")
-    for fy in (finance.financial_year(int(y)) for y in result.years):
+    for fy in (_fy(y) for y in result.years):
         rows = spend[spend["period"] == fy].set_index("measure")
-        table.add_row(fy, *(_interval(rows.loc[m], money=True) for m in
+        table.add_row(fy, *(_interval(rows.loc[m], money=True) if m in rows.index else
+                            "[dim]not appraised[/]" for m in
                             ("baseline_gbp", "scenario_gbp", "investment_gbp",
                              "net_savings_gbp", "cumulative_savings_gbp")))
     console.print(table)
-    _print_summary(frames["summary"])
+    _print_summary(frames["summary"], _fy(result.appraisal.base_year))
+    for line in result.assumptions:
+        console.print(f"[dim]Assumption: {line}[/]", highlight=False)
 
 
-def _print_summary(summary: pd.DataFrame) -> None:
+def _print_summary(summary: pd.DataFrame, base: str) -> None:
     rows = summary.set_index("measure")
     payback = rows.loc["payback_year"]
-    paid = (f"{finance.financial_year(int(payback['mean']))}" if pd.notna(payback["mean"])
-            else "not within the horizon")
+    if not payback["invested"]:
+        paid = "nothing invested, so nothing to pay back"
+    elif pd.notna(payback["mean"]):
+        paid = f"{_fy(payback['mean'])} ({payback['share_of_draws']:.0%} of draws pay back)"
+    else:
+        paid = (f"not within the horizon ({payback['share_of_draws']:.0%} of draws pay "
+                "back)")
     console.print(
-        f"Entries avoided: {_interval(rows.loc['entries_avoided'])}. "
+        f"From {base}: entries avoided: {_interval(rows.loc['entries_avoided'])}. "
         f"Net savings after investment: {_interval(rows.loc['net_savings_total_gbp'], True)}. "
-        f"NPV at the Green Book rate: {_interval(rows.loc['npv_gbp'], True)}. "
-        f"Payback: {paid} ({payback['share_of_draws']:.0%} of draws pay back)."
+        f"NPV (Green Book, {base} prices): {_interval(rows.loc['npv_gbp'], True)}. "
+        f"Payback: {paid}."
     )
 
 
-def _write_xlsx(result: runner.ScenarioResult, path: Path) -> None:
+def _write_xlsx(result: scenarios.ScenarioResult, path: Path) -> None:
     with pd.ExcelWriter(path) as writer:
         for name, frame in result.to_frames().items():
             frame.to_excel(writer, sheet_name=name, index=False)
@@ -112,20 +114,18 @@ def run_cmd(
                                           "labels the result.")] = False,
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
+    as_of: AsOfOpt = None,
     json: JsonOpt = False,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write all tables to this "
                                               "Excel file.")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Baseline and scenario side by side: children, entries avoided, bed-weeks, spend,
+    """Baseline and scenario side by side: children, entries avoided, child-weeks, spend,
     net savings, payback and NPV, with intervals."""
-    scenario = schema.load(file)
-    ws = Workspace.open(workspace)
-    if ssda903:
-        code = councils.lookup(council).code if council else None
-        result = record_runner.run_workspace(ws, scenario, code, draws=draws, seed=seed)
-    else:
-        result = runner.run_scenario(ws, scenario, _council(council), draws=draws, seed=seed)
+    scenario = scenarios.load(file)
+    ws = svc.open_workspace(workspace)
+    result = scenarios.run_scenario(ws, scenario, council, ssda903=ssda903, draws=draws,
+                                    seed=seed, as_of=svc.date(as_of, "--as-of"))
     if xlsx is not None:
         _write_xlsx(result, xlsx)
         console.print(f"Wrote {xlsx}")
@@ -144,35 +144,28 @@ def compare_cmd(
     seed: SeedOpt = None,
     scheduler: Annotated[str | None, typer.Option(
         help="Dask scheduler address (tcp://host:8786); default: local processes.")] = None,
+    as_of: AsOfOpt = None,
     json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Several scenarios against the same baseline draws, one row each."""
-    scenarios = [schema.load(f) for f in files]
-    baseline = runner.prepare(Workspace.open(workspace), [_council(council)],
-                              draws=draws, seed=seed)
-    results = executor.run_tasks(functools.partial(runner.run, baseline), scenarios, scheduler)
-    rows = []
-    for scenario, result in zip(scenarios, results, strict=True):
-        s = result.summary().set_index("measure")
-        rows.append({"scenario": scenario.name,
-                     **{m: s.loc[m, "mean"] for m in ("entries_avoided",
-                                                      "net_savings_total_gbp", "npv_gbp")},
-                     "npv_lo_80": s.loc["npv_gbp", "lo_80"],
-                     "npv_hi_80": s.loc["npv_gbp", "hi_80"],
-                     "payback_year": s.loc["payback_year", "mean"]})
+    loaded = [scenarios.load(f) for f in files]
+    ws = svc.open_workspace(workspace)
+    table_rows = scenarios.compare(ws, loaded, council, draws=draws, seed=seed,
+                                   scheduler=scheduler, as_of=svc.date(as_of, "--as-of"))
+    rows = table_rows.to_dict(orient="records")
     if json:
         print_json([{k: (None if pd.isna(v) else v) for k, v in r.items()} for r in rows])
         return
     table = Table("scenario", "entries avoided", "net savings", "NPV (80% interval)",
-                  "payback", title=f"Scenarios compared, council {baseline.rates.codes[0]}")
+                  "payback", title=f"Scenarios compared, council {svc.council(council).code}")
     for r in rows:
         table.add_row(r["scenario"], f"{r['entries_avoided']:,.0f}",
                       _money(r["net_savings_total_gbp"]),
                       f"{_money(r['npv_gbp'])} ({_money(r['npv_lo_80'])} to "
                       f"{_money(r['npv_hi_80'])})",
-                      finance.financial_year(int(r["payback_year"])) if pd.notna(r["payback_year"])
-                      else "-")
+                      _fy(r["payback_year"]) if pd.notna(r["payback_year"])
+                      else ("-" if r["invested"] else "nothing invested"))
     console.print(table)
 
 
@@ -188,9 +181,8 @@ def tornado_cmd(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Sensitivity of NPV to each assumption, widest first."""
-    baseline = runner.prepare(Workspace.open(workspace), [_council(council)],
-                              draws=draws)
-    table = sensitivity.tornado(baseline, schema.load(file), swing)
+    table = scenarios.tornado(svc.open_workspace(workspace), scenarios.load(file), council,
+                              swing=swing, draws=draws)
     if json:
         print_json(table.to_dict(orient="records"))
         return
@@ -207,7 +199,7 @@ def tornado_cmd(
 @friendly_errors
 def presets_cmd(json: JsonOpt = False) -> None:
     """The documented preset scenarios (use a name in place of a file)."""
-    presets = [(name, schema.load(name)) for name in schema.preset_names()]
+    presets = scenarios.presets()
     if json:
         print_json([{"preset": n, "name": s.name, "description": s.description}
                     for n, s in presets])
@@ -230,13 +222,12 @@ def charts_cmd(
     """Write the scenario's charts (children, spend, cumulative savings, tornado) as SVG."""
     from carecast.web.scenarios_page import result_charts, tornado_chart
 
-    scenario = schema.load(file)
-    baseline = runner.prepare(Workspace.open(workspace), [_council(council)],
-                              draws=draws)
+    scenario = scenarios.load(file)
+    ws = svc.open_workspace(workspace)
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(file).stem
-    charts = result_charts(runner.run(baseline, scenario))
-    charts["tornado"] = tornado_chart(sensitivity.tornado(baseline, scenario))
+    charts = result_charts(scenarios.run_scenario(ws, scenario, council, draws=draws))
+    charts["tornado"] = tornado_chart(scenarios.tornado(ws, scenario, council, draws=draws))
     for name, svg in charts.items():
         path = out / f"scenario_{stem}_{name}.svg"
         path.write_text(str(svg), encoding="utf-8")

@@ -8,10 +8,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from carecast.cli.common import JsonOpt, WorkspaceOpt, console, friendly_errors, print_json
-from carecast.data.ssda903 import store, summary
-from carecast.data.ssda903.validate import Validation, validate_folder
-from carecast.data.workspace import Workspace
+from carecast.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    friendly_errors,
+    lazy_import,
+    print_json,
+)
+from carecast.service import workspace as svc
+
+records = lazy_import("carecast.service.ssda903")
 
 app = typer.Typer(help="Record-level SSDA903 (children looked after) returns.",
                   no_args_is_help=True)
@@ -23,8 +30,7 @@ SHOW_ROWS = 50
 @friendly_errors
 def ingest(folder: FolderArg, workspace: WorkspaceOpt = None, json: JsonOpt = False) -> None:
     """Read, check, pseudonymise and store the returns in FOLDER (all or nothing)."""
-    ws = Workspace.open(workspace)
-    result = store.ingest(folder, ws)
+    result = records.ingest(folder, svc.open_workspace(workspace))
     info = result.summary()
     if json:
         print_json(info)
@@ -47,7 +53,7 @@ def validate(
     la: Annotated[str | None, typer.Option(help="Council ONS code for the DfE rules.")] = None,
 ) -> None:
     """Check the returns in FOLDER; exit 1 when any issue blocks modelling."""
-    result = validate_folder(folder, Workspace.open(workspace), dfe=dfe, la=la)
+    result = records.validate_folder(folder, svc.open_workspace(workspace), dfe=dfe, la=la)
     if json:
         print_json(result.to_json())
     else:
@@ -56,7 +62,7 @@ def validate(
         raise typer.Exit(code=1)
 
 
-def _show(result: Validation) -> None:
+def _show(result: records.Validation) -> None:
     issues = result.issues
     table = Table("severity", "child", "table", "file", "row", "column", "rule", "message")
     for row in issues.head(SHOW_ROWS).itertuples(index=False):
@@ -82,10 +88,10 @@ def _show(result: Validation) -> None:
 @friendly_errors
 def summary_cmd(workspace: WorkspaceOpt = None, json: JsonOpt = False) -> None:
     """Stock at 31 March by category and age band, starts, and ceased by reason."""
-    report = summary.from_workspace(Workspace.open(workspace))
+    report = records.summarise(svc.open_workspace(workspace))
     if json:
         years = report.pop("years")
-        print_json({"years": years, "suppressed_below": summary.SUPPRESS_BELOW, **report})
+        print_json({"years": years, "suppressed_below": records.SUPPRESS_BELOW, **report})
         return
     for name in ("stock", "starts", "stock_by_dfe_group", "ceased"):
         rows = report[name]
@@ -95,5 +101,5 @@ def summary_cmd(workspace: WorkspaceOpt = None, json: JsonOpt = False) -> None:
         for row in rows:
             table.add_row(*("c" if v is None else str(v) for v in row.values()))
         console.print(table)
-    console.print(f"Counts under {summary.SUPPRESS_BELOW} are shown as 'c' (suppressed). "
+    console.print(f"Counts under {records.SUPPRESS_BELOW} are shown as 'c' (suppressed). "
                   "Use --json for stock by category and age band.")

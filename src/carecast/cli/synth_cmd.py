@@ -9,10 +9,10 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from carecast.cli.common import console, friendly_errors
-from carecast.data.councils import lookup
-from carecast.data.ssda903 import summary, synth_writer
-from carecast.data.ssda903.synth import generate
+from carecast.cli.common import console, friendly_errors, lazy_import
+from carecast.service import workspace as svc
+
+records = lazy_import("carecast.service.ssda903")
 
 
 @friendly_errors
@@ -30,18 +30,14 @@ def synth(
     """Simulate children's lives in care and write real-format annual returns."""
     if fmt not in ("csv", "xml"):
         raise typer.BadParameter("--format must be csv or xml")
-    code = lookup(council).code if council else None
-    syn = generate(children=children, years=years, last_year=last_year, seed=seed, council=code)
-    written = synth_writer.write_returns(syn, out, fmt, uasc=uasc)
-    counts = summary.counts(syn.episodes, syn.years)
+    code = svc.council(council).code if council else None
+    syn = records.generate(children=children, years=years, last_year=last_year, seed=seed,
+                           council=code)
+    written = records.write_returns(syn, out, fmt, uasc=uasc)
     console.print(f"Wrote {len(written)} files to {out}: {syn.episodes['child'].nunique()} "
                   f"children, {len(syn.episodes)} episodes, years ending 31 March "
                   f"{syn.years[0]}-{syn.years[-1]} (targets: {syn.targets.area}).")
-    for title, got, want in (
-        ("Placement at 31 March", summary.shares(counts["stock_by_dfe_group"], "dfe_group"),
-         syn.targets.placement),
-        ("Reason ceased", summary.shares(counts["ceased"], "reason"), syn.targets.reason_ceased),
-    ):
+    for title, (got, want) in records.synth_shares(syn).items():
         table = Table("group", "generated %", "target %", title=title)
         frame = pd.DataFrame({"got": got, "want": pd.Series(want)}).fillna(0.0) * 100
         for name, row in frame.iterrows():

@@ -1,13 +1,7 @@
-"""Costs of children looked after: unit costs from dated YAML, inflation, spend by financial
-year (April to March) with intervals from the forecast draws, and RO3 actuals beside."""
+"""Costs of children looked after: one engine for every path.
 
-from carecast.costs.spend import (
-    council_spend,
-    financial_year,
-    ro3_actuals,
-    spend_by_financial_year,
-    weekly_cost,
-)
-
-__all__ = ["council_spend", "financial_year", "ro3_actuals", "spend_by_financial_year",
-           "weekly_cost"]
+:mod:`calendar` (financial years, days per year, child-weeks), :mod:`unit_costs` (England
+S251 costs by category and their growth assumption), :mod:`mix` (each council's placement
+and age mix at 31 March), :mod:`base` (council costs reconciled to RO3 outturn) and
+:mod:`spend` (child-weeks x unit cost by financial year, with intervals from the draws).
+"""

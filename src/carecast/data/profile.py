@@ -141,7 +141,9 @@ def council_profile(ws: Workspace, council: str, year: int | None = None) -> dic
                 la.value(found.code, 2019, "idaci_rank_of_average_score"), 0
             ),
             "year": 2019,
-            "councils_ranked": int(la.values["imd_rank_of_average_score"].notna().sum()),
+            # IoD2019 ranks the 151 upper-tier areas of 2019; councils made since carry
+            # their predecessor's rank, so the count is the published one, not ours.
+            "councils_ranked": int(la.values["imd_rank_of_average_score"].max()),
         },
         "population": _population(la, found.code, year),
         "neighbours": {

@@ -3,6 +3,12 @@
 Bundled rows and rows users add with ``carecast data add-release`` live in two tables; the
 effective value of a cell is the one from the latest release, a user's file winning a tie.
 Panels are wide (one column per measure) and indexed by (area_code, year).
+
+Areas (England, regions) take the published figure where there is one; otherwise counts
+are summed over the area's councils, and a rate or share is its numerator over its
+denominator summed over the *same* councils (those that published both), so a council
+that did not report adds neither. ``Panel.reporting`` says how many councils each summed
+figure covers, of ``Panel.members``.
 """
 
 from __future__ import annotations
@@ -74,6 +80,19 @@ class Panel:
     values: pd.DataFrame
     flags: pd.DataFrame
     notes: dict[tuple[str, int], str] = field(default_factory=dict)
+    reporting: pd.DataFrame | None = None
+    members: dict[str, int] = field(default_factory=dict)
+
+    def coverage(self, code: str, year: int, measure: str) -> tuple[int, int] | None:
+        """(councils reporting, councils in the area) behind a summed area figure; None
+        for a published figure or a council."""
+        if self.reporting is None or measure not in self.reporting:
+            return None
+        try:
+            n = self.reporting.at[(code, year), measure]
+        except KeyError:
+            return None
+        return None if pd.isna(n) else (int(n), self.members.get(code, int(n)))
 
     def value(self, code: str, year: int, measure: str) -> float | None:
         try:
@@ -122,6 +141,19 @@ def _add_derived(values: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _fill_population(values: pd.DataFrame) -> pd.DataFrame:
+    """The 0-17 denominator of year t is ONS's mid-(t-1) estimate (DfE's convention): where
+    a DfE table gives none (e.g. spend in 2024-25), take it from the ONS mid-year series."""
+    if "pop_0_17" not in values or "pop_0_17_mid_year" not in values:
+        return values
+    mid = values["pop_0_17_mid_year"].dropna().reset_index()
+    mid["year"] += 1
+    lagged = mid.set_index(["area_code", "year"])["pop_0_17_mid_year"]
+    out = values.reindex(values.index.union(lagged.index))
+    out["pop_0_17"] = out["pop_0_17"].fillna(lagged)
+    return out.reindex(values.index)
+
+
 def _current_codes() -> list[str]:
     table = bundled.read_table("councils")
     return table.loc[table["status"] == "current", "code"].tolist()
@@ -143,17 +175,31 @@ def _build_la_panel(ws: Workspace, harmonised: bool) -> Panel:
         current = _current_codes()
         values = values[values.index.get_level_values(0).isin(current)]
         flags = flags.reindex(values.index)
-    return Panel(_add_derived(values), flags, notes)
+    return Panel(_add_derived(_fill_population(values)), flags, notes)
 
 
-def _aggregate(la: Panel, groups: dict[str, list[str]]) -> pd.DataFrame:
-    """Sum count measures over councils for each group; levels are derived afterwards."""
-    counts = [m for m in la.values.columns if registry().get(m) and registry()[m].kind == "count"]
-    frames = {}
+def _aggregate(la: Panel, groups: dict[str, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts summed over each group's councils, and derived rates over the councils that
+    published both parts; with the number of councils behind each figure."""
+    measures = registry()
+    counts = [m for m in la.values.columns if m in measures and measures[m].kind == "count"]
+    derived = [m for m in measures.values() if m.is_derived and m.numerator in counts
+               and m.denominator in counts]
+    values, reporting = {}, {}
     for area, codes in groups.items():
         rows = la.values[la.values.index.get_level_values(0).isin(codes)]
-        frames[area] = rows[counts].groupby(level="year").sum(min_count=1)
-    return pd.concat(frames, names=["area_code", "year"])
+        by_year = rows.groupby(level="year")
+        summed = by_year[counts].sum(min_count=1)
+        n = by_year[counts].count()
+        for m in derived:
+            both = rows[[m.numerator, m.denominator]].notna().all(axis=1)
+            parts = rows[both].groupby(level="year")[[m.numerator, m.denominator]].sum()
+            summed[m.id] = (parts[m.numerator] / parts[m.denominator] * m.scale).reindex(
+                summed.index)
+            n[m.id] = both.groupby(level="year").sum().reindex(summed.index)
+        values[area], reporting[area] = summed, n
+    return (pd.concat(values, names=["area_code", "year"]),
+            pd.concat(reporting, names=["area_code", "year"]))
 
 
 def area_panel(ws: Workspace, level: str) -> Panel:
@@ -177,10 +223,14 @@ def _build_area_panel(ws: Workspace, level: str) -> Panel:
         groups = {ENGLAND: table["code"].tolist()}
     else:
         groups = {r: g["code"].tolist() for r, g in table.groupby("region_code")}
-    summed = _aggregate(la, groups)
+    summed, reporting = _aggregate(la, groups)
     values = published.combine_first(summed) if len(published) else summed
+    if len(published):
+        # A published figure covers every council; only summed figures carry a count.
+        reporting = reporting.where(published.reindex_like(reporting).isna())
     values = _add_derived(values)
-    return Panel(values, flags.reindex_like(values), {})
+    return Panel(values, flags.reindex_like(values), {}, reporting,
+                 {area: len(codes) for area, codes in groups.items()})
 
 
 def latest_year(ws: Workspace, measure: str = "cla_at_31_march") -> int:

@@ -29,7 +29,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from carecast import params
-from carecast.model.council import CouncilData, CouncilForecast, CouncilModel
+from carecast.model.council import CouncilData, CouncilForecast, CouncilModel, CouncilRates
 
 _SETTINGS = ("alpha", "features", "level_weight", "relative_weight", "max_fit_horizon")
 
@@ -137,27 +137,41 @@ class PooledModel:
         self.settings_ = s
         return self
 
-    def project(self, horizon: int, *, n_draws: int | None = None,
-                random_state: int | None = None) -> CouncilForecast:
-        """Stock-flow draws moved to the blended centre; pure and deterministic given a seed.
+    @property
+    def rates_(self) -> CouncilRates:
+        """The stock-flow rates the draws come from (what scenarios change)."""
+        return self.stock_flow_.rates_
 
-        Beyond the longest horizon with training pairs the regression's change is held at
-        that horizon's value.
+    def project(self, horizon: int, *, rates: CouncilRates | None = None,
+                n_draws: int | None = None, random_state: int | None = None
+                ) -> CouncilForecast:
+        """Stock-flow draws (from ``rates``, default the fitted ones) moved by the blend's
+        shift; pure and deterministic given a seed.
+
+        The shift is fixed by the fit: the regression's cross-council move, plus (with a
+        level weight) the gap between its level and the *fitted* stock-flow mean. Changed
+        rates therefore keep their effect. Beyond the longest horizon with training pairs
+        the regression's change is held at that horizon's value.
         """
         if not hasattr(self, "log_change_"):
             raise RuntimeError("call fit() before project()")
-        base = self.stock_flow_.project(horizon, n_draws=n_draws, random_state=random_state)
+        base = self.stock_flow_.project(horizon, rates=rates, n_draws=n_draws,
+                                        random_state=random_state)
         s = self.settings_
         steps = np.minimum(np.arange(horizon), self.fitted_horizons_ - 1)
         p = self.log_change_[:, steps]
         stock = base.draws["cla_at_31_march"]
-        log_sf = np.log(np.clip(stock.mean(axis=0), 1e-9, None))
         lam, w = float(s["level_weight"]), float(s["relative_weight"])
-        target = ((1 - lam) * log_sf + lam * (np.log(self.stock0_)[:, None] + p)
-                  + w * (p - np.median(p, axis=0)))
-        moved = stock * np.exp(target - log_sf)[None]
+        shift = w * (p - np.median(p, axis=0))
+        if lam:
+            fitted = base if rates is None else self.stock_flow_.project(
+                horizon, n_draws=n_draws, random_state=random_state)
+            log_sf = np.log(np.clip(fitted.draws["cla_at_31_march"].mean(axis=0), 1e-9, None))
+            shift = shift + lam * (np.log(self.stock0_)[:, None] + p - log_sf)
+        moved = stock * np.exp(shift)[None]
         entries = base.draws["cla_started"]
-        level = np.broadcast_to(self.stock_flow_.rates_.stock0, stock.shape[:2]).astype(float)
+        start = (rates or self.rates_).stock0
+        level = np.broadcast_to(start, stock.shape[:2]).astype(float)
         exits = np.empty_like(moved)
         for h in range(horizon):
             # Keep the identity exactly; a move that would need negative exits is capped.

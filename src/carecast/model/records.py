@@ -262,8 +262,13 @@ class MultistateModel:
 
         The draws are :meth:`project_draws`' (same arguments), summarised.
         """
-        d = self.project_draws(months, rates=rates, n_draws=n_draws,
-                               random_state=random_state, population=population)
+        return self.summarise(self.project_draws(months, rates=rates, n_draws=n_draws,
+                                                 random_state=random_state,
+                                                 population=population))
+
+    def summarise(self, d: RecordDraws) -> pd.DataFrame:
+        """Draws in the tidy schema with ``state``: stock by state and in all, entries and
+        exits by reason, per month."""
         return self._frame(d.dates, d.stock, d.entries, d.exits)
 
     def project_draws(self, months: int, *, rates: MultistateRates | None = None,
@@ -376,27 +381,3 @@ class MultistateModel:
             "state": np.tile(REASONS, months), **{k: v.ravel() for k, v in e.items()}}))
         out = pd.concat(frames, ignore_index=True).assign(la_code="workspace", model=self.name)
         return out[[*FORECAST_COLUMNS[:3], "state", *FORECAST_COLUMNS[3:]]]
-
-
-def forecast_workspace(ws: object, *, months: int, reference_days: int, n_draws: int,
-                       council: str | None = None, population: float | None = None,
-                       random_state: int = 0) -> pd.DataFrame:
-    """Fit on the workspace's ingested 903 episodes and project monthly from
-    :func:`forecast_start` (1 April after the latest collection year).
-
-    The 0-17 population is ``population`` if given, else the council's latest published
-    pop_0_17 when ``council`` is given, else None (entries stay a daily count).
-    """
-    from carecast.data import store
-    from carecast.data.ssda903.store import load_episodes
-
-    if population is None and council is not None:
-        series = store.la_panel(ws).series(council, "pop_0_17")  # type: ignore[arg-type]
-        population = float(series.iloc[-1]) if len(series) else None
-    model = MultistateModel(reference_days=reference_days, n_draws=n_draws,
-                            population=population, random_state=random_state)
-    episodes = load_episodes(ws)  # type: ignore[arg-type]
-    frame = model.fit(episodes, end=forecast_start(episodes)).project(months)
-    if council:
-        frame["la_code"] = council
-    return frame

@@ -10,8 +10,12 @@ from collections.abc import Callable
 from typing import Any
 
 from carecast import params
-from carecast.model.council import CouncilModel
+from carecast.model.council import CouncilForecast, CouncilModel, CouncilRates
 from carecast.model.pooled import PooledModel
+
+PROJECTION_YEARS = 10
+"""Every face projects this many years and keeps the ones it shows, so a year's draws (and
+so its numbers) never depend on the horizon a user asked for."""
 
 MODELS: dict[str, Callable[..., Any]] = {
     "stock_flow_pooled": PooledModel,
@@ -30,3 +34,16 @@ def make(name: str | None = None, **settings: Any) -> Any:
     if name not in MODELS:
         raise KeyError(f"no council model {name!r}; known: {', '.join(MODELS)}")
     return MODELS[name](**settings)
+
+
+def project(fitted: Any, horizon: int, *, rates: CouncilRates | None = None,
+            n_draws: int | None = None, random_state: int | None = None) -> CouncilForecast:
+    """A fitted model's draws for ``horizon`` years, simulated ``PROJECTION_YEARS`` ahead
+    and cut (the one projection every face and scenario uses)."""
+    if not 1 <= horizon <= PROJECTION_YEARS:
+        raise ValueError(f"the horizon is 1 to {PROJECTION_YEARS} years, not {horizon}")
+    full = fitted.project(PROJECTION_YEARS, rates=rates, n_draws=n_draws,
+                          random_state=random_state)
+    return CouncilForecast(codes=full.codes, years=full.years[:horizon],
+                           draws={k: v[..., :horizon] for k, v in full.draws.items()},
+                           model=full.model)

@@ -1,23 +1,22 @@
-"""Money: bed-weeks times weekly unit cost, investment, net savings, payback and NPV.
+"""Appraisal: net savings, payback and net present value of a scenario against its baseline.
 
 All functions work on arrays whose last axis is financial years (ending 31 March) and whose
 leading axes, if any, are Monte Carlo draws, so one call appraises every draw.
 
-- bed-weeks in financial year t = mean of children at 31 March t-1 and t x weeks a year
-  (52.18 = 365.25 / 7), per placement category;
-- spend_t = sum over categories of bed-weeks x weekly unit cost x price index_t;
-- net savings_t = baseline spend_t - scenario spend_t - investment_t;
-- payback year = the first year, from the first year with investment, in which cumulative
-  net savings (summed from the first scenario year) are >= 0; none if that never happens
-  within the horizon or nothing is invested;
-- NPV = sum_t real net savings_t / (1 + r)^t with t = 0 for the first scenario year and r
-  the HM Treasury Green Book rate (3.5%, ``parameters/scenarios/discount_rate.yaml``);
-  real = cash deflated to first-year prices by the unit-cost price path.
+- net savings_t = baseline spend_t - scenario spend_t - investment_t (cash);
+- the appraisal runs from its base year (the first year the scenario changes anything,
+  never before the year containing ``as_of``) to the horizon; earlier years are projected
+  but not appraised;
+- payback year = the first appraised year in which cumulative net savings are >= 0; it
+  exists only when something is invested (with no investment there is nothing to pay back);
+- NPV, as the HM Treasury Green Book asks: cash net savings turned into real prices of the
+  base year by the GDP deflator (``costs.gdp_deflator``), discounted at the real rate
+  ``scenarios.discount_rate`` (3.5%) with t = 0 in the base year.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,60 +24,37 @@ import numpy as np
 from carecast import params
 
 
-def discount_rate() -> float:
-    """The Green Book real discount rate in force today."""
-    return float(params.value("scenarios.discount_rate"))
+def discount_rate(when: dt.date) -> float:
+    """The Green Book real discount rate in force on ``when``."""
+    return float(params.value("scenarios.discount_rate", when))
 
 
-def weeks_per_year() -> float:
-    return float(params.value("scenarios.defaults")["weeks_per_year"])
+def deflator_index(years: np.ndarray, base_year: int) -> np.ndarray:
+    """GDP deflator per financial year, 1 in ``base_year``, from each year's assumed growth."""
+    growth = np.array([float(params.value("costs.gdp_deflator", dt.date(int(y) - 1, 4, 1)))
+                       for y in years])
+    level = np.cumprod(1 + growth)
+    return level / level[list(years).index(base_year)]
 
 
-def bed_weeks(stock_start: np.ndarray, stock_end: np.ndarray, weeks: float) -> np.ndarray:
-    """Bed-weeks in each year from children at the start and end of it (trapezium rule)."""
-    return (np.asarray(stock_start, float) + np.asarray(stock_end, float)) / 2 * weeks
-
-
-def spend(bed_weeks_by_category: Mapping[str, np.ndarray],
-          unit_cost_gbp_per_week: Mapping[str, np.ndarray | float],
-          price_index: np.ndarray | float = 1.0) -> dict[str, np.ndarray]:
-    """Spend (GBP) per category: bed-weeks x weekly unit cost x price index."""
-    missing = set(bed_weeks_by_category) - set(unit_cost_gbp_per_week)
-    if missing:
-        raise KeyError(f"no unit cost for {sorted(missing)}")
-    return {c: np.asarray(w, float) * unit_cost_gbp_per_week[c] * price_index
-            for c, w in bed_weeks_by_category.items()}
-
-
-def price_index(inflation: np.ndarray) -> np.ndarray:
-    """Cumulative price index from yearly growth fractions (the first year already grown)."""
-    return np.cumprod(1 + np.asarray(inflation, float))
-
-
-def discount_factors(n_years: int, rate: float) -> np.ndarray:
-    """1 / (1 + r)^t for t = 0 .. n-1 (the first scenario year is year 0)."""
-    return 1 / (1 + rate) ** np.arange(n_years)
-
-
-def payback_year(cumulative: np.ndarray, years: np.ndarray, investment: np.ndarray
-                 ) -> np.ndarray:
-    """First year (from the first year with investment) with cumulative >= 0; NaN if none.
+def payback_year(cumulative: np.ndarray, years: np.ndarray, invested: bool) -> np.ndarray:
+    """First year with cumulative >= 0 (NaN if none, or if nothing was invested).
 
     ``cumulative`` may carry leading draw axes; the result has those axes.
     """
     cumulative = np.asarray(cumulative, float)
-    has = np.broadcast_to(np.asarray(investment) > 0, cumulative.shape)
-    start = np.where(has.any(axis=-1), np.argmax(has, axis=-1), cumulative.shape[-1])
-    ok = (cumulative >= 0) & (np.arange(cumulative.shape[-1]) >= start[..., None])
+    ok = cumulative >= 0
     first = np.argmax(ok, axis=-1)
-    return np.where(ok.any(axis=-1), np.asarray(years)[first], np.nan).astype(float)
+    found = ok.any(axis=-1) & invested
+    return np.where(found, np.asarray(years)[first], np.nan).astype(float)
 
 
 @dataclass(frozen=True)
 class Appraisal:
-    """Savings of a scenario against its baseline, by financial year (last axis)."""
+    """Savings of a scenario against its baseline over the appraised years (last axis)."""
 
     years: np.ndarray
+    base_year: int
     baseline_gbp: np.ndarray
     scenario_gbp: np.ndarray
     investment_gbp: np.ndarray
@@ -86,32 +62,40 @@ class Appraisal:
     cumulative_gbp: np.ndarray
     npv_gbp: np.ndarray
     payback_year: np.ndarray
+    invested: bool
     discount_rate: float
 
 
-def appraise(years: np.ndarray, baseline_gbp: np.ndarray, scenario_gbp: np.ndarray,
-             investment_gbp: np.ndarray, rate: float | None = None,
-             price_index: np.ndarray | None = None) -> Appraisal:
-    """Net savings, cumulative savings, payback year and NPV; see the module docstring.
+def base_year(years: np.ndarray, starts: list[dt.date], as_of: dt.date | None) -> int:
+    """The appraisal's base year: the year of the earliest start, not before ``as_of``'s
+    year nor the first projected year, and not after the last."""
+    def ending(day: dt.date) -> int:
+        return day.year + 1 if day.month >= 4 else day.year
 
-    ``price_index`` (1 in the first year) deflates cash net savings to first-year prices
-    before discounting, as the Green Book discounts real values; omit it for cash = real.
-    """
-    rate = discount_rate() if rate is None else float(rate)
+    first = min((ending(d) for d in starts), default=int(years[0]))
+    if as_of is not None:
+        first = max(first, ending(as_of))
+    return int(min(max(first, int(years[0])), int(years[-1])))
+
+
+def appraise(years: np.ndarray, base: int, baseline_gbp: np.ndarray, scenario_gbp: np.ndarray,
+             investment_gbp: np.ndarray, rate: float | None = None) -> Appraisal:
+    """Net savings, cumulative savings, payback year and NPV from ``base`` on."""
     years = np.asarray(years)
-    investment = np.asarray(investment_gbp, float)
-    net = np.asarray(baseline_gbp, float) - np.asarray(scenario_gbp, float) - investment
+    keep = years >= base
+    rate = discount_rate(dt.date(base - 1, 4, 1)) if rate is None else float(rate)
+    investment = np.asarray(investment_gbp, float)[..., keep]
+    net = (np.asarray(baseline_gbp, float)[..., keep]
+           - np.asarray(scenario_gbp, float)[..., keep] - investment)
     cumulative = np.cumsum(net, axis=-1)
-    real = net if price_index is None else net / np.asarray(price_index, float)
-    npv = (real * discount_factors(len(years), rate)).sum(axis=-1)
+    real = net / deflator_index(years[keep], base)
+    npv = (real / (1 + rate) ** np.arange(keep.sum())).sum(axis=-1)
+    invested = bool((investment > 0).any())
     return Appraisal(
-        years=years, baseline_gbp=np.asarray(baseline_gbp, float),
-        scenario_gbp=np.asarray(scenario_gbp, float), investment_gbp=investment,
+        years=years[keep], base_year=base,
+        baseline_gbp=np.asarray(baseline_gbp, float)[..., keep],
+        scenario_gbp=np.asarray(scenario_gbp, float)[..., keep], investment_gbp=investment,
         net_savings_gbp=net, cumulative_gbp=cumulative, npv_gbp=npv,
-        payback_year=payback_year(cumulative, years, investment), discount_rate=rate,
+        payback_year=payback_year(cumulative, years[keep], invested), invested=invested,
+        discount_rate=rate,
     )
-
-
-def financial_year(year: int) -> str:
-    """'2026-27' for the financial year ending 31 March 2027."""
-    return f"{year - 1}-{str(year)[-2:]}"

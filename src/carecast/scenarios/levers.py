@@ -12,8 +12,10 @@ lever's phase-in fraction for the year:
   applies them to the simulated children after projection.
 
 Segment and route shares are each council's published shares (DfE 'started' 2018-2022 by
-age, need and legal status; 'ceased' by reason; pooled over ``scenarios.defaults`` years,
-suppressed cells counted as 0, England's shares where a council publishes none). A segment
+age, need and legal status; 'ceased' by reason; pooled over ``scenarios.started_years`` and
+``scenarios.ceased_years``, suppressed cells counted as 0, England's shares where a council
+publishes none). Placement mixes are :mod:`carecast.costs.mix`'s, the ones spend is priced
+in. A segment
 over several dimensions multiplies their shares, i.e. assumes independence, because DfE
 publishes each dimension separately. Entries levers change only entry rates and exit levers
 only exit hazards; several levers of one kind multiply.
@@ -29,11 +31,11 @@ import numpy as np
 import pandas as pd
 
 from carecast import params
+from carecast.costs.mix import Mix, council_mix
 from carecast.data import bundled
+from carecast.data.councils import ENGLAND
 from carecast.model import CouncilRates
 from carecast.scenarios.schema import EntriesLever, ExitsLever, Scenario, Segment
-
-ENGLAND = "E92000001"
 
 
 def phase_fraction(start: dt.date, phase_in_years: float | None, years: np.ndarray
@@ -46,7 +48,7 @@ def phase_fraction(start: dt.date, phase_in_years: float | None, years: np.ndarr
     2028-29.
     """
     if phase_in_years is None:
-        phase_in_years = float(params.value("scenarios.defaults")["phase_in_years"])
+        phase_in_years = float(params.value("scenarios.phase_in_years"))
     start_month = start.year * 12 + start.month - 1 + (start.day - 1) / 31
     months = (np.asarray(years)[:, None] - 1) * 12 + 3 + np.arange(12)[None] + 0.5
     elapsed = months - start_month
@@ -64,7 +66,7 @@ class Shares:
     codes: np.ndarray
     started: dict[str, dict[str, np.ndarray]]   # dimension -> short name -> share of entries
     exits: dict[str, np.ndarray]                # route -> share of exits
-    mix: dict[str, np.ndarray]                  # placement category -> share at 31 March
+    mix: Mix                                    # placement and age mix at 31 March
     neighbour_mix: dict[str, np.ndarray]        # median of the statistical neighbours' mix
 
 
@@ -85,40 +87,35 @@ def _pooled(table: pd.DataFrame, codes: np.ndarray, group: str, years: list[int]
     return out
 
 
-def load_shares(codes: np.ndarray) -> Shares:
-    """Segment, exit-route and placement-mix shares for these councils."""
-    d = params.value("scenarios.defaults")
+def load_shares(codes: np.ndarray, origin: int | None = None) -> Shares:
+    """Segment, exit-route and placement-mix shares for these councils (mixes from years
+    up to ``origin``)."""
     table = bundled.read_table("cla_characteristics")
     table = table[table["level"].isin(["la", "england"])]
     started = table[table["table"] == "started"]
     segments = params.value("scenarios.segments")
     groups = {"age": "Age group", "need": "Category of need", "legal_status": "Legal status"}
+    started_years = list(params.value("scenarios.started_years"))
     started_shares = {
-        dim: _pooled(started, codes, groups[dim], d["started_years"],
+        dim: _pooled(started, codes, groups[dim], started_years,
                      {k: [v] for k, v in segments[dim].items()})
         for dim in groups
     }
     exits = _pooled(table[table["table"] == "ceased"], codes, "Reason episode ceased",
-                    d["ceased_years"], params.value("scenarios.exit_routes"))
-    dfe_to_cat = params.value("scenarios.placement_groups")["dfe_groups"]
-    cats: dict[str, list[str]] = {}
-    for label, cat in dfe_to_cat.items():
-        cats.setdefault(cat, []).append(label)
-    at_march = table[table["table"] == "at_31_march"]
-    all_codes = np.array(sorted(set(at_march.loc[at_march["level"] == "la", "area_code"])))
-    mix = _pooled(at_march, all_codes, "Placement", d["mix_years"], cats)
-    total = np.sum(list(mix.values()), axis=0)
-    every = pd.DataFrame({c: s / np.where(total > 0, total, np.nan) for c, s in mix.items()},
-                         index=all_codes)
+                    list(params.value("scenarios.ceased_years")),
+                    params.value("scenarios.exit_routes"))
+    at_march = table[(table["table"] == "at_31_march") & (table["level"] == "la")]
+    every = council_mix(sorted(set(at_march["area_code"])), origin)
+    frame = pd.DataFrame(every.placement, index=every.codes, columns=every.categories)
     neighbours = bundled.read_table("stat_neighbours")
     neighbours = neighbours[neighbours["edition"] == neighbours["edition"].max()]
-    median = (neighbours.join(every, on="neighbour_code").groupby("code")[list(every.columns)]
+    median = (neighbours.join(frame, on="neighbour_code").groupby("code")[list(frame.columns)]
               .median())
     return Shares(
         codes=np.asarray(codes), started=started_shares, exits=exits,
-        mix={c: every[c].reindex(codes).fillna(every[c].median()).to_numpy() for c in every},
-        neighbour_mix={c: median[c].reindex(codes).fillna(every[c].median()).to_numpy()
-                       for c in every},
+        mix=council_mix(codes, origin),
+        neighbour_mix={c: median[c].reindex(codes).fillna(frame[c].median()).to_numpy()
+                       for c in frame},
     )
 
 

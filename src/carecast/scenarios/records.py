@@ -21,25 +21,27 @@ month, with the phase of the financial year the month is in (as on the council p
   other, N x phase / 365.25 / the baseline's mean stock in the source category that year,
   the same at every age; moved children then follow their new category's exit and move
   rates;
-- foster carers, unit costs, investment and the appraisal use the council path's code.
+- foster carers, unit costs, investment and the appraisal use the council path's code, at
+  the named council's unit costs (reconciled to its RO3 outturn) or England's.
 
 Entries levers change only arrivals: exit and move rates are the baseline's, draw by draw.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from carecast import params
-from carecast.costs import financial_year
-from carecast.costs.spend import monthly_child_weeks
+from carecast.costs.base import CostBase, england_base
+from carecast.costs.calendar import monthly_child_weeks, year_ending
 from carecast.data.errors import InputError
 from carecast.data.ssda903.cla import counted_episodes
-from carecast.data.workspace import Workspace
 from carecast.model.records import (
     CATEGORIES,
     N_AGES,
@@ -51,7 +53,6 @@ from carecast.model.records import (
     forecast_start,
     month_dates,
 )
-from carecast.scenarios import finance
 from carecast.scenarios import run as council
 from carecast.scenarios.levers import phase_fraction
 from carecast.scenarios.schema import (
@@ -126,15 +127,14 @@ class RecordBaseline:
     horizon: int
     draws: int
     seed: int
+    costs: CostBase
     cache: dict[str, Any] = field(default_factory=dict)
     _base: Draws | None = None
 
     @property
     def years(self) -> np.ndarray:
         """Financial years (ending 31 March) projected, from the one containing the start."""
-        s = self.rates.start
-        first = s.year + 1 if s.month >= 4 else s.year
-        return first + np.arange(self.horizon)
+        return year_ending(self.rates.start) + np.arange(self.horizon)
 
     @property
     def months(self) -> int:
@@ -149,32 +149,31 @@ class RecordBaseline:
 
 def prepare(episodes: pd.DataFrame, code: str = "workspace", *, draws: int | None = None,
             seed: int | None = None, horizon: int | None = None,
-            reference_days: int = 730) -> RecordBaseline:
+            reference_days: int = 730,
+            costs: Callable[[np.ndarray], CostBase] | None = None) -> RecordBaseline:
     """Fit the record-level model on 903 episodes. The model starts on 1 April after the
     latest collection year (903 returns run to 31 March), else the day after the data
     (:func:`carecast.model.records.forecast_start`). Short-break episodes (V3/V4) are left
     out of the fit and the window's entries and exits
-    (:func:`carecast.data.ssda903.cla.counted_episodes`)."""
+    (:func:`carecast.data.ssda903.cla.counted_episodes`). ``costs`` gives the council's cost
+    base for the projected years (default: England's unit costs)."""
     episodes = counted_episodes(episodes)
-    d = params.value("scenarios.defaults")
-    draws = int(d["draws"] if draws is None else draws)
-    seed = int(d["seed"] if seed is None else seed)
-    horizon = int(d["horizon_years"] if horizon is None else horizon)
+    draws = int(params.value("model.draws") if draws is None else draws)
+    seed = int(params.value("model.seed") if seed is None else seed)
+    horizon = int(params.value("scenarios.horizon_years") if horizon is None else horizon)
     model = MultistateModel(reference_days=reference_days, n_draws=draws,
                             random_state=seed).fit(episodes, end=forecast_start(episodes))
     rates = model.rates_
     entries, recs = _window_events(episodes, rates.start - pd.Timedelta(days=reference_days),
                                    rates.start)
+    s = rates.start
+    years = (year_ending(s)) + np.arange(horizon)
+    base = england_base(code, tuple(CATEGORIES), years) if costs is None else costs(years)
+    if not set(years.tolist()) <= set(base.years.tolist()):
+        raise InputError(f"the cost base covers {base.years.min()}-{base.years.max()}, "
+                         f"not the record-level years {years.min()}-{years.max()}")
     return RecordBaseline(model=model, rates=rates, entries=entries, exit_recs=recs,
-                          code=code, horizon=horizon, draws=draws, seed=seed)
-
-
-def prepare_workspace(ws: Workspace, council_code: str | None = None, **settings: Any
-                      ) -> RecordBaseline:
-    """Fit on the workspace's ingested episodes (label: the council code, or 'workspace')."""
-    from carecast.data.ssda903.store import load_episodes
-
-    return prepare(load_episodes(ws), council_code or "workspace", **settings)
+                          code=code, horizon=horizon, draws=draws, seed=seed, costs=base)
 
 
 def segment_share(baseline: RecordBaseline, segment: Segment | None) -> np.ndarray:
@@ -221,8 +220,7 @@ def factors(baseline: RecordBaseline, scenario: Scenario) -> RateFactors:
     years, r = baseline.years, baseline.rates
     dates, _ = month_dates(r.start, baseline.months)
     starts = pd.DatetimeIndex([r.start.normalize(), *dates[:-1]])
-    year_of_month = np.array([years.tolist().index(int(financial_year(d)[:4]) + 1)
-                              for d in starts])
+    year_of_month = np.array([years.tolist().index(year_ending(d)) for d in starts])
     shape = (baseline.months, N_AGES, N_CAT)
     entries, exits, moves = None, None, None
     for lever in scenario.levers:
@@ -273,8 +271,8 @@ def _moves(baseline: RecordBaseline, lever: PlacementMoveLever, phase: np.ndarra
     return moves
 
 
-def _side(baseline: RecordBaseline, side: Scenario | None, costs: dict[str, np.ndarray],
-          prices: np.ndarray) -> tuple[council.Outcome, np.ndarray]:
+def _side(baseline: RecordBaseline, side: Scenario | None, costs: dict[str, np.ndarray]
+          ) -> tuple[council.Outcome, np.ndarray]:
     """Simulate and cost one side, shaped (draws, 1, years) like the council path."""
     b = baseline
     draws = (b.baseline_draws() if side is None else
@@ -282,38 +280,33 @@ def _side(baseline: RecordBaseline, side: Scenario | None, costs: dict[str, np.n
     years = b.years
     ends = [int(np.flatnonzero(draws.dates == pd.Timestamp(int(y), 4, 1))[0]) for y in years]
     starts = pd.DatetimeIndex([b.rates.start.normalize(), *draws.dates[:-1]])
-    fy = np.array([int(financial_year(d)[:4]) + 1 for d in starts])
+    fy = np.array([year_ending(d) for d in starts])
     per_year = np.stack([fy == y for y in years], axis=1).astype(float)   # months x years
     stock0 = b.rates.stock0.sum(0)
-    by_cat, bed_weeks = {}, {}
+    by_cat, weeks = {}, {}
     for c, name in enumerate(CATEGORIES):
         at_march = np.concatenate([np.full((b.draws, 1), stock0[c]),
                                    draws.stock[:, c, ends]], axis=1)
         by_cat[name] = at_march[:, None, :]
-        labels, weeks = monthly_child_weeks(b.rates.start, draws.dates, stock0[c],
-                                            draws.stock[:, c])
-        bed_weeks[name] = weeks[:, None, [labels.index(finance.financial_year(int(y)))
-                                          for y in years]]
+        labels, w = monthly_child_weeks(b.rates.start, draws.dates, stock0[c],
+                                        draws.stock[:, c])
+        weeks[name] = w[:, None, [labels.index(int(y)) for y in years]]
     stock = np.sum([v[..., 1:] for v in by_cat.values()], axis=0)
     levers = side.levers if side is not None else []
     return council.outcome(levers, years, stock, (draws.entries @ per_year)[:, None],
-                           (draws.exits @ per_year)[:, None], by_cat, bed_weeks, costs, prices)
+                           (draws.exits @ per_year)[:, None], by_cat, weeks,
+                           {c: costs[c] for c in CATEGORIES})
 
 
-def run(baseline: RecordBaseline, scenario: Scenario, *,
+def run(baseline: RecordBaseline, scenario: Scenario, *, as_of: dt.date | None = None,
         cost_scale: dict[str, float] | None = None, rate: float | None = None
         ) -> council.ScenarioResult:
     """Baseline and scenario on the record-level model, paired by draw; small numbers are
     suppressed in every exported table."""
-    return council.paired(scenario, baseline.years, np.array([baseline.code]),
-                          lambda side, costs, prices: _side(baseline, side, costs, prices),
-                          draws=baseline.draws, seed=baseline.seed, cost_scale=cost_scale,
-                          rate=rate, suppress_below=SUPPRESS_BELOW)
-
-
-def run_workspace(ws: Workspace, scenario: Scenario, council_code: str | None = None,
-                  draws: int | None = None, seed: int | None = None,
-                  horizon: int | None = None) -> council.ScenarioResult:
-    """The CLI's call: fit on the workspace's 903 episodes and run the scenario."""
-    return run(prepare_workspace(ws, council_code, draws=draws, seed=seed, horizon=horizon),
-               scenario)
+    costs = baseline.costs
+    idx = [int(np.flatnonzero(costs.years == y)[0]) for y in baseline.years]
+    costs = replace(costs, years=costs.years[idx], weekly_gbp=costs.weekly_gbp[..., idx])
+    return council.paired(scenario, baseline.years, costs,
+                          lambda side, c: _side(baseline, side, c), np.array([0]),
+                          draws=baseline.draws, seed=baseline.seed, as_of=as_of,
+                          cost_scale=cost_scale, rate=rate, suppress_below=SUPPRESS_BELOW)

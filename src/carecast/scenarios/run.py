@@ -1,16 +1,19 @@
 """Run a baseline and a scenario side by side with the same random draws.
 
-The council-level model is fitted once on every council (its shrinkage needs the panel);
-baseline and scenario are then projected with the same seed, so each scenario draw is the
-baseline draw with the levers applied and every difference (entries avoided, savings) is
-computed draw by draw: intervals come from the paired differences, not from two
-independent bands.
+The default council model (:func:`carecast.model.registry.make`) is fitted once on every
+council (its shrinkage needs the panel) and projected for every council; a scenario is the
+same projection with the levers applied to a deep copy of the rates, with the same seed, so
+each scenario draw is the baseline draw changed by the levers and every difference
+(entries avoided, savings) is computed draw by draw. The baseline *is* the forecast: the
+same model, draws and costs as ``carecast forecast --costs``, so the two agree to the pound.
 
-After projection, children in care are split into placement categories by each council's
-published 31 March mix (held at its recent level), placement-mix levers move children
-between categories (moved children stay moved until they leave care, at the rate the
-simulated stock leaves), and spend is bed-weeks x England weekly unit cost
-(:mod:`carecast.costs` parameters, LAIT S251) by financial year.
+After projection, children are held in each council's placement mix at 31 March
+(:mod:`carecast.costs.mix`); children kept out of care by an entries lever on some ages
+are taken out of those ages' placement mix; placement-mix levers move children between
+categories (moved children stay moved until they leave care, at the rate the simulated
+stock leaves); spend is child-weeks x each council's unit costs, reconciled to its RO3
+outturn (:mod:`carecast.costs`). Overrides in the scenario's ``parameter_changes`` apply
+to the scenario side only, and an override that nothing reads is refused.
 """
 
 from __future__ import annotations
@@ -24,14 +27,26 @@ import numpy as np
 import pandas as pd
 
 from carecast import params
+from carecast.costs import base as cost_base
+from carecast.costs import unit_costs
+from carecast.costs.calendar import financial_year, yearly_child_weeks
+from carecast.costs.spend import children_by_category
 from carecast.data.councils import lookup
+from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
-from carecast.model import CouncilModel, CouncilRates, load_council_data
+from carecast.model import CouncilRates, load_council_data, registry
+from carecast.model.council import CouncilForecast
 from carecast.model.schema import summarise
 from carecast.scenarios import finance
-from carecast.scenarios.levers import Shares, apply_levers, load_shares, phase_fraction
+from carecast.scenarios.levers import (
+    Shares,
+    apply_levers,
+    load_shares,
+    phase_fraction,
+    segment_share,
+)
 from carecast.scenarios.schema import (
-    CATEGORIES,
+    EntriesLever,
     FosterCarersLever,
     PlacementMoveLever,
     Scenario,
@@ -41,30 +56,17 @@ from carecast.scenarios.schema import (
 STAT_COLUMNS = ["mean", "lo_80", "hi_80", "lo_95", "hi_95"]
 
 
-def _defaults() -> dict[str, Any]:
-    return dict(params.value("scenarios.defaults"))
-
-
-def _select(rates: CouncilRates, idx: np.ndarray) -> CouncilRates:
-    """The rates of some councils only (the common walk stays shared)."""
-    def pick(sd: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {k: (v if v.ndim == 0 else v[idx]).copy() for k, v in sd.items()}
-
-    return replace(rates, codes=rates.codes[idx].copy(), stock0=rates.stock0[idx].copy(),
-                   population=rates.population[idx].copy(),
-                   log_entry_rate=rates.log_entry_rate[idx].copy(),
-                   log_exit_hazard=rates.log_exit_hazard[idx].copy(),
-                   sd_entry=pick(rates.sd_entry), sd_exit=pick(rates.sd_exit))
-
-
 @dataclass(frozen=True)
 class Baseline:
-    """A fitted council model and published shares for some councils, reused by every
-    scenario run against it."""
+    """A fitted default council model, its projection, shares and cost base for every
+    council, and the councils a run reports on."""
 
-    model: CouncilModel
+    model: Any
     rates: CouncilRates
+    projection: CouncilForecast
     shares: Shares
+    costs: cost_base.CostBase
+    selected: np.ndarray          # indices of the councils reported
     horizon: int
     draws: int
     seed: int
@@ -73,27 +75,40 @@ class Baseline:
     def years(self) -> np.ndarray:
         return self.rates.origin + 1 + np.arange(self.horizon)
 
+    @property
+    def codes(self) -> np.ndarray:
+        return self.rates.codes[self.selected]
+
 
 def prepare(ws: Workspace, councils: list[str] | None = None, *, draws: int | None = None,
-            seed: int | None = None, horizon: int | None = None) -> Baseline:
-    """Fit the council model on the whole panel and keep ``councils`` (default: all)."""
-    d = _defaults()
-    draws = int(d["draws"] if draws is None else draws)
-    seed = int(d["seed"] if seed is None else seed)
-    horizon = int(d["horizon_years"] if horizon is None else horizon)
-    model = CouncilModel(n_draws=draws, random_state=seed).fit(load_council_data(ws))
-    codes = model.rates_.codes
-    if councils is not None:
+            seed: int | None = None, horizon: int | None = None, origin: int | None = None,
+            model: str | None = None) -> Baseline:
+    """Fit the default model on the whole panel, project it, cost it; report ``councils``
+    (default: all)."""
+    draws = int(params.value("model.draws") if draws is None else draws)
+    seed = int(params.value("model.seed") if seed is None else seed)
+    horizon = int(params.value("scenarios.horizon_years") if horizon is None else horizon)
+    if not 1 <= horizon <= registry.PROJECTION_YEARS:
+        raise InputError(f"the horizon is 1 to {registry.PROJECTION_YEARS} years, not {horizon}")
+    fitted = registry.make(model, n_draws=draws, random_state=seed).fit(
+        load_council_data(ws), origin=origin)
+    rates = fitted.rates_
+    codes = rates.codes
+    if councils is None:
+        selected = np.arange(len(codes))
+    else:
         wanted = [lookup(c).code for c in councils]
         missing = [c for c in wanted if c not in set(codes)]
         if missing:
             raise LookupError(f"no published children-in-care series for council {missing}")
-        idx = np.array([int(np.flatnonzero(codes == c)[0]) for c in wanted])
-    else:
-        idx = np.arange(len(codes))
-    rates = _select(model.rates_, idx)
-    return Baseline(model=model, rates=rates, shares=load_shares(rates.codes),
-                    horizon=horizon, draws=draws, seed=seed)
+        selected = np.array([int(np.flatnonzero(codes == c)[0]) for c in wanted])
+    projection = registry.project(fitted, horizon, n_draws=draws, random_state=seed)
+    shares = load_shares(codes, rates.origin)
+    years = rates.origin + 1 + np.arange(horizon)
+    first_mean = projection.draws["cla_at_31_march"][..., 0].mean(axis=0)
+    costs = cost_base.resolve(ws, shares.mix, years, rates.origin, rates.stock0, first_mean)
+    return Baseline(model=fitted, rates=rates, projection=projection, shares=shares,
+                    costs=costs, selected=selected, horizon=horizon, draws=draws, seed=seed)
 
 
 @dataclass(frozen=True)
@@ -104,51 +119,17 @@ class Outcome:
     entries: np.ndarray
     exits: np.ndarray
     by_category: dict[str, np.ndarray]      # children at 31 March, origin year included
-    bed_weeks: dict[str, np.ndarray]
+    child_weeks: dict[str, np.ndarray]
     spend_gbp: dict[str, np.ndarray]
     total_gbp: np.ndarray
 
+    def select(self, idx: np.ndarray) -> Outcome:
+        def pick(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {k: v[:, idx] for k, v in d.items()}
 
-def _param(scenario: Scenario | None, name: str) -> list[tuple[dt.date, Any]]:
-    """A parameter's dated values with the scenario's overrides (scenario side only)."""
-    dated = {v.start: v.value for v in params.get(name).values}
-    if scenario is not None:
-        dated.update(scenario.parameter_changes.get(name, {}))
-    return sorted(dated.items())
-
-
-def _at(dated: list[tuple[dt.date, Any]], day: dt.date) -> Any:
-    in_force = [v for start, v in dated if start <= day]
-    return in_force[-1] if in_force else dated[0][1]
-
-
-def unit_costs(years: np.ndarray, inflation: np.ndarray, overrides: Scenario | None
-               ) -> dict[str, np.ndarray]:
-    """England weekly unit cost (GBP) per category and financial year ending ``years``:
-    LAIT S251 for published years, then grown by ``inflation`` (fractions per year)."""
-    table = _param(overrides, "costs.unit_costs")
-    category_costs = _at(_param(overrides, "costs.category_costs"), dt.date.today())
-    cost_category = params.value("scenarios.placement_groups")["cost_category"]
-    last = table[-1][0].year
-    growth = np.ones(len(years))
-    for i, year in enumerate(years):
-        fy_start = int(year) - 1
-        growth[i] = np.prod([1 + inflation[j] for j, y in enumerate(years)
-                             if last < int(y) - 1 <= fy_start])
-    out = {}
-    for cat in CATEGORIES:
-        key = category_costs.get(cost_category[cat], cost_category[cat])
-        base = [float(_at(table, dt.date(min(int(y) - 1, last), 4, 1))[key]) for y in years]
-        out[cat] = np.array(base) * growth
-    return out
-
-
-def _inflation(years: np.ndarray, scenario: Scenario) -> np.ndarray:
-    """Unit-cost growth per year: the scenario's path if it gives one, else costs.inflation
-    (applies to baseline and scenario alike: it is an assumption about prices)."""
-    if scenario.inflation_percent is None:
-        return np.full(len(years), float(params.value("costs.inflation")))
-    return np.array([scenario.inflation_for(int(y)) for y in years])
+        return Outcome(self.stock[:, idx], self.entries[:, idx], self.exits[:, idx],
+                       pick(self.by_category), pick(self.child_weeks), pick(self.spend_gbp),
+                       self.total_gbp[:, idx])
 
 
 def _with_origin(stock0: np.ndarray, stock: np.ndarray) -> np.ndarray:
@@ -156,57 +137,102 @@ def _with_origin(stock0: np.ndarray, stock: np.ndarray) -> np.ndarray:
                                            (*stock.shape[:2], 1)), stock], axis=2)
 
 
-def _outcome(baseline: Baseline, side: Scenario | None, costs: dict[str, np.ndarray],
-             prices: np.ndarray) -> tuple[Outcome, np.ndarray]:
-    """Project one side (None: the baseline); returns the outcome and the investment its
-    levers carry (foster carer recruitment)."""
-    levers = side.levers if side is not None else []
-    rates = apply_levers(baseline.rates, side, baseline.shares) if side else baseline.rates
-    fc = baseline.model.project(baseline.horizon, rates=rates, n_draws=baseline.draws,
-                                random_state=baseline.seed)
+def _young_mix(baseline: Baseline, levers: list[EntriesLever]) -> np.ndarray:
+    """Placement mix (councils, categories) of the children the entries levers keep out of
+    care: each lever's ages' mix, weighted by the entries it avoids at full effect."""
+    mix = baseline.shares.mix
+    weights, mixes = [], []
+    for lever in levers:
+        share = segment_share(baseline.shares, lever.segment)
+        size = share * (lever.reduce_percent if lever.reduce_percent is not None
+                        else lever.reduce_per_year or 0.0)
+        ages = list(lever.segment.age) if lever.segment and lever.segment.age else None
+        weights.append(size)
+        mixes.append(mix.by_age(ages) if ages else mix.placement)
+    w = np.array(weights)
+    total = w.sum(axis=0)
+    w = np.divide(w, total, out=np.full_like(w, 1 / len(levers)), where=total > 0)
+    return np.einsum("lc,lck->ck", w, np.array(mixes))
+
+
+def _placements(baseline: Baseline, side: Scenario | None, fc: CouncilForecast
+                ) -> dict[str, np.ndarray]:
+    """Children at 31 March by category on one side (see the module docstring)."""
+    b = baseline
     stock, entries = fc.draws["cla_at_31_march"], fc.draws["cla_started"]
-    full = _with_origin(baseline.rates.stock0, stock)
-    years = baseline.years
-    by_cat = {c: full * baseline.shares.mix[c][None, :, None] for c in CATEGORIES}
-    # Share of those at risk in a year still in care at its end, per draw.
+    by_cat = children_by_category(b.rates.stock0, stock, b.shares.mix)
+    levers = side.levers if side is not None else []
+    entry_levers = [lv for lv in levers if isinstance(lv, EntriesLever)]
+    if entry_levers:
+        exit_only = side.model_copy(update={"levers": [lv for lv in levers
+                                                       if not isinstance(lv, EntriesLever)]})
+        kept = (b.projection if not exit_only.levers else
+                registry.project(b.model, b.horizon,
+                                 rates=apply_levers(b.rates, exit_only, b.shares),
+                                 n_draws=b.draws, random_state=b.seed))
+        avoided = _with_origin(b.rates.stock0, kept.draws["cla_at_31_march"] - stock)
+        young = _young_mix(b, entry_levers)
+        for i, c in enumerate(b.shares.mix.categories):
+            shift = b.shares.mix.placement[None, :, i, None] - young[None, :, i, None]
+            by_cat[c] = np.clip(by_cat[c] + avoided * shift, 0, None)
+    full = _with_origin(b.rates.stock0, stock)
     retention = np.ones_like(full)
     retention[..., 1:] = stock / np.maximum(full[..., :-1] + entries, 1e-9)
     for lever in levers:
-        if isinstance(lever, PlacementMoveLever):
-            phase = phase_fraction(lever.start, lever.phase_in_years, years)
-            source = by_cat[lever.from_category]
-            moved = np.zeros_like(full)
-            if lever.children_per_year is None:
-                target = (baseline.shares.neighbour_mix[lever.from_category]
-                          if lever.target_share == "neighbours_median"
-                          else np.full(len(baseline.rates.codes), lever.target_share))
-                excess = np.clip(source - target[None, :, None] * full, 0, None)
-                moved[..., 1:] = excess[..., 1:] * phase
-            else:
-                for h in range(1, full.shape[2]):
-                    want = (moved[..., h - 1] * retention[..., h]
-                            + lever.children_per_year * phase[h - 1])
-                    moved[..., h] = np.minimum(want, source[..., h])
-            by_cat[lever.from_category] = by_cat[lever.from_category] - moved
-            by_cat[lever.to_category] = by_cat[lever.to_category] + moved
-    weeks = finance.weeks_per_year()
-    bw = {c: finance.bed_weeks(v[..., :-1], v[..., 1:], weeks) for c, v in by_cat.items()}
-    return outcome(levers, years, stock, entries, fc.draws["cla_ceased"], by_cat, bw, costs,
-                   prices)
+        if not isinstance(lever, PlacementMoveLever):
+            continue
+        phase = phase_fraction(lever.start, lever.phase_in_years, b.years)
+        source = by_cat[lever.from_category]
+        moved = np.zeros_like(full)
+        if lever.children_per_year is None:
+            target = (b.shares.neighbour_mix[lever.from_category]
+                      if lever.target_share == "neighbours_median"
+                      else np.full(len(b.rates.codes), lever.target_share))
+            excess = np.clip(source - target[None, :, None] * full, 0, None)
+            moved[..., 1:] = excess[..., 1:] * phase
+        else:
+            for h in range(1, full.shape[2]):
+                want = (moved[..., h - 1] * retention[..., h]
+                        + lever.children_per_year * phase[h - 1])
+                moved[..., h] = np.minimum(want, source[..., h])
+        by_cat[lever.from_category] = by_cat[lever.from_category] - moved
+        by_cat[lever.to_category] = by_cat[lever.to_category] + moved
+    return by_cat
+
+
+def _outcome(baseline: Baseline, side: Scenario | None, costs: dict[str, np.ndarray]
+             ) -> tuple[Outcome, np.ndarray]:
+    """Project and cost one side (None: the baseline) for every council."""
+    b = baseline
+    fc = b.projection if side is None else registry.project(
+        b.model, b.horizon, rates=apply_levers(b.rates, side, b.shares), n_draws=b.draws,
+        random_state=b.seed)
+    by_cat = _placements(b, side, fc)
+    weeks = {c: yearly_child_weeks(v[..., 0], v[..., 1:]) for c, v in by_cat.items()}
+    return outcome(side.levers if side is not None else [], b.years,
+                   fc.draws["cla_at_31_march"], fc.draws["cla_started"],
+                   fc.draws["cla_ceased"], by_cat, weeks, costs)
+
+
+def baseline_outcome(baseline: Baseline) -> Outcome:
+    """The baseline side for every council: the forecast, its children by category and its
+    spend (what ``carecast forecast --costs`` shows)."""
+    return _outcome(baseline, None, {c: baseline.costs.weekly(c)
+                                     for c in baseline.costs.categories})[0]
 
 
 def outcome(levers: list[Any], years: np.ndarray, stock: np.ndarray, entries: np.ndarray,
             exits: np.ndarray, by_category: dict[str, np.ndarray],
-            bed_weeks: dict[str, np.ndarray], costs: dict[str, np.ndarray],
-            prices: np.ndarray) -> tuple[Outcome, np.ndarray]:
+            child_weeks: dict[str, np.ndarray], costs: dict[str, np.ndarray]
+            ) -> tuple[Outcome, np.ndarray]:
     """Cost one side from its simulated children (shared by the council and record-level
-    paths): bed-weeks x unit costs after the cost-only levers (unit cost changes; foster
-    carers, whose recruitment cost is returned as extra investment, (councils, years)).
-    ``by_category`` holds children at 31 March, origin year included, (draws, councils,
-    years + 1); ``bed_weeks`` (draws, councils, years)."""
+    paths): child-weeks x unit costs (councils, years) after the cost-only levers (unit
+    cost changes; foster carers, whose recruitment cost is returned as extra investment,
+    (councils, years)). ``by_category`` holds children at 31 March, origin year included,
+    (draws, councils, years + 1); ``child_weeks`` (draws, councils, years)."""
     extra = np.zeros((stock.shape[1], len(years)))
     swapped = np.zeros_like(by_category["fostering"])
-    weeks = finance.weeks_per_year()
+    fostering_index = costs["fostering"] / costs["fostering"][:, :1]
     for lever in levers:
         phase = phase_fraction(lever.start, lever.phase_in_years, years)
         if isinstance(lever, FosterCarersLever):
@@ -218,15 +244,14 @@ def outcome(levers: list[Any], years: np.ndarray, stock: np.ndarray, entries: np
         elif isinstance(lever, UnitCostLever):
             costs = {**costs, lever.category: costs[lever.category]
                      * (1 + lever.change_percent / 100 * phase)}
-    spend = finance.spend(bed_weeks, costs)
+    spend = {c: w * costs[c][None] for c, w in child_weeks.items()}
     total = np.sum(list(spend.values()), axis=0)
     for lever in levers:
         if isinstance(lever, FosterCarersLever):
-            premium = lever.ifa_minus_in_house_gbp_per_week * prices
-            total = total - finance.bed_weeks(swapped[..., :-1], swapped[..., 1:],
-                                              weeks) * premium
+            premium = lever.ifa_minus_in_house_gbp_per_week * fostering_index
+            total = total - yearly_child_weeks(swapped[..., 0], swapped[..., 1:]) * premium[None]
     return Outcome(stock=stock, entries=entries, exits=exits, by_category=by_category,
-                   bed_weeks=bed_weeks, spend_gbp=spend, total_gbp=total), extra
+                   child_weeks=child_weeks, spend_gbp=spend, total_gbp=total), extra
 
 
 def investment_gbp(scenario: Scenario, years: np.ndarray) -> np.ndarray:
@@ -251,35 +276,40 @@ class ScenarioResult:
     baseline: Outcome
     changed: Outcome
     investment_gbp: np.ndarray        # (councils, years)
-    appraisal: finance.Appraisal      # arrays (draws, councils, years)
+    appraisal: finance.Appraisal      # arrays (draws, councils, appraised years)
     draws: int
     seed: int
+    assumptions: list[str]
     suppress_below: float | None = None   # children's data (record level): hide small counts
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
-        """Tidy tables: children, children_by_category, bed_weeks, spend, summary."""
-        fy = [finance.financial_year(int(y)) for y in self.years]
+        """Tidy tables: children, children_by_category, child_weeks, spend, summary."""
+        fy = [financial_year(int(y)) for y in self.years]
         b, s = self.baseline, self.changed
         children = _long({m: (getattr(b, a), getattr(s, a)) for m, a in
                           (("cla_at_31_march", "stock"), ("cla_started", "entries"),
                            ("cla_ceased", "exits"))}, self.codes, self.years, "measure")
         by_cat = _long({c: (b.by_category[c][..., 1:], s.by_category[c][..., 1:])
                         for c in b.by_category}, self.codes, self.years, "category")
-        beds = _long({c: (b.bed_weeks[c], s.bed_weeks[c]) for c in b.bed_weeks},
-                     self.codes, fy, "category")
+        weeks = _long({c: (b.child_weeks[c], s.child_weeks[c]) for c in b.child_weeks},
+                      self.codes, fy, "category")
         a = self.appraisal
-        inv = np.broadcast_to(self.investment_gbp, a.net_savings_gbp.shape)
-        money = {"baseline_gbp": a.baseline_gbp, "scenario_gbp": a.scenario_gbp,
-                 "investment_gbp": inv, "net_savings_gbp": a.net_savings_gbp,
-                 "cumulative_savings_gbp": a.cumulative_gbp}
-        spend = pd.concat([_stats(v, self.codes, fy, measure=k) for k, v in money.items()],
-                          ignore_index=True)
-        frames = {"children": children, "children_by_category": by_cat, "bed_weeks": beds,
+        keep = np.isin(self.years, a.years)
+        inv = np.broadcast_to(self.investment_gbp[:, keep], a.net_savings_gbp.shape)
+        money = {"baseline_gbp": b.total_gbp, "scenario_gbp": s.total_gbp}
+        appraised = {"investment_gbp": inv, "net_savings_gbp": a.net_savings_gbp,
+                     "cumulative_savings_gbp": a.cumulative_gbp}
+        afy = [financial_year(int(y)) for y in a.years]
+        spend = pd.concat([*(_stats(v, self.codes, fy, measure=k) for k, v in money.items()),
+                           *(_stats(v, self.codes, afy, measure=k)
+                             for k, v in appraised.items())], ignore_index=True)
+        frames = {"children": children, "children_by_category": by_cat, "child_weeks": weeks,
                   "spend": spend, "summary": self.summary()}
         if self.suppress_below is not None:
-            weeks = finance.weeks_per_year()
+            from carecast.costs.calendar import weeks_per_year
+
             for name, unit in (("children", 1.0), ("children_by_category", 1.0),
-                               ("bed_weeks", weeks)):
+                               ("child_weeks", weeks_per_year())):
                 frames[name] = suppress(frames[name], self.suppress_below * unit)
             summary = frames["summary"]
             frames["summary"] = suppress(summary, self.suppress_below,
@@ -287,24 +317,27 @@ class ScenarioResult:
         return frames
 
     def summary(self) -> pd.DataFrame:
-        """Per council: entries avoided, net savings, NPV, payback (with intervals)."""
+        """Per council: entries avoided, net savings, NPV, payback (with intervals), over
+        the appraised years."""
         a = self.appraisal
-        avoided = (self.baseline.entries - self.changed.entries).sum(axis=2)
+        keep = np.isin(self.years, a.years)
+        avoided = (self.baseline.entries - self.changed.entries)[..., keep].sum(axis=2)
         rows = []
         for i, code in enumerate(self.codes):
-            payback = a.payback_year[:, i]
             mean_path = a.cumulative_gbp[:, i].mean(axis=0)
-            mean_payback = finance.payback_year(mean_path, self.years, self.investment_gbp[i])
+            mean_payback = finance.payback_year(mean_path, a.years, a.invested)
             for measure, draws in (("entries_avoided", avoided[:, i]),
                                    ("net_savings_total_gbp", a.cumulative_gbp[:, i, -1]),
                                    ("investment_total_gbp",
-                                    np.full(self.draws, self.investment_gbp[i].sum())),
+                                    np.full(self.draws, self.investment_gbp[i, keep].sum())),
                                    ("npv_gbp", a.npv_gbp[:, i])):
                 rows.append({"la_code": code, "measure": measure,
                              **{k: float(v) for k, v in summarise(draws).items()}})
             rows.append({"la_code": code, "measure": "payback_year",
                          "mean": float(mean_payback) if np.isfinite(mean_payback) else None,
-                         "share_of_draws": float(np.isfinite(payback).mean())})
+                         "share_of_draws": (float(np.isfinite(a.payback_year[:, i]).mean())
+                                            if a.invested else None),
+                         "invested": a.invested})
         return pd.DataFrame(rows)
 
     def to_json(self) -> dict[str, Any]:
@@ -313,6 +346,8 @@ class ScenarioResult:
             "scenario": self.scenario.model_dump(mode="json", exclude_defaults=True),
             "councils": self.codes.tolist(), "draws": self.draws, "seed": self.seed,
             "discount_rate": self.appraisal.discount_rate,
+            "appraisal_base_year": financial_year(self.appraisal.base_year),
+            "assumptions": self.assumptions,
             "tables": {k: v.astype(object).where(v.notna(), None).to_dict(orient="records")
                        for k, v in frames.items()},
         }
@@ -355,48 +390,61 @@ def _long(pairs: dict[str, tuple[np.ndarray, np.ndarray]], codes: np.ndarray,
     return pd.concat(frames, ignore_index=True)
 
 
-Side = Callable[[Scenario | None, dict[str, np.ndarray], np.ndarray], tuple[Outcome, np.ndarray]]
+Side = Callable[[Scenario | None, dict[str, np.ndarray]], tuple[Outcome, np.ndarray]]
 
 
-def paired(scenario: Scenario, years: np.ndarray, codes: np.ndarray, side: Side, *,
-           draws: int, seed: int, cost_scale: dict[str, float] | None = None,
-           rate: float | None = None, suppress_below: float | None = None) -> ScenarioResult:
-    """Project and cost both sides with ``side(scenario or None, unit costs, price index)``
-    and appraise the paired draws (shared by the council and record-level paths)."""
-    inflation = _inflation(years, scenario)
-    prices = finance.price_index(inflation) / (1 + inflation[0])
+def paired(scenario: Scenario, years: np.ndarray, costs: cost_base.CostBase, side: Side,
+           select: np.ndarray, *, draws: int, seed: int, as_of: dt.date | None = None,
+           cost_scale: dict[str, float] | None = None, rate: float | None = None,
+           suppress_below: float | None = None) -> ScenarioResult:
+    """Project and cost both sides with ``side(scenario or None, unit costs)``, the scenario
+    side under its parameter overrides, and appraise the paired draws for the councils
+    ``select`` (shared by the council and record-level paths)."""
     scale = cost_scale or {}
 
-    def costs(which: Scenario | None) -> dict[str, np.ndarray]:
-        return {c: v * scale.get(c, 1.0) for c, v in unit_costs(years, inflation, which).items()}
+    def weekly(base: cost_base.CostBase) -> dict[str, np.ndarray]:
+        return {c: base.weekly(c) * scale.get(c, 1.0) for c in base.categories}
 
-    base, _ = side(None, costs(None), prices)
-    changed, extra = side(scenario, costs(scenario), prices)
-    investment = investment_gbp(scenario, years)[None] + extra
-    if rate is None and "scenarios.discount_rate" in scenario.parameter_changes:
-        rate = _at(_param(scenario, "scenarios.discount_rate"), dt.date.today())
-    appraisal = finance.appraise(
-        years, base.total_gbp, changed.total_gbp, investment[None], rate=rate,
-        price_index=prices,
-    )
-    return ScenarioResult(scenario=scenario, codes=codes, years=years, baseline=base,
-                          changed=changed, investment_gbp=investment, appraisal=appraisal,
-                          draws=draws, seed=seed, suppress_below=suppress_below)
+    base_side, _ = side(None, weekly(costs))
+    with params.overridden(scenario.parameter_changes, f"scenario '{scenario.name}'") as view:
+        changed_costs = costs
+        if scenario.parameter_changes:
+            changed_costs = replace(costs, weekly_gbp=costs.factor[:, None, None] * np.array(
+                [[unit_costs.england_weekly(c, int(y)) for y in costs.years]
+                 for c in costs.categories])[None], growth=unit_costs.growth())
+        changed, extra = side(scenario, weekly(changed_costs))
+        investment = investment_gbp(scenario, years)[None] + extra
+        base = finance.base_year(years, scenario.starts(), as_of)
+        appraisal = finance.appraise(years, base, base_side.total_gbp[:, select],
+                                     changed.total_gbp[:, select], investment[None, select],
+                                     rate=rate)
+    try:
+        view.require_used()
+    except params.UnusedOverride as exc:
+        raise InputError(str(exc)) from None
+    fy = financial_year(base)
+    assumptions = [costs.growth.describe(),
+                   f"NPV in {fy} prices (GDP deflator, costs.gdp_deflator), discounted at "
+                   f"{appraisal.discount_rate:.1%} a year from {fy}"]
+    if changed_costs is not costs:
+        assumptions.append(f"scenario side: {changed_costs.growth.describe()}")
+    return ScenarioResult(scenario=scenario, codes=costs.codes[select], years=years,
+                          baseline=base_side.select(select), changed=changed.select(select),
+                          investment_gbp=investment[select], appraisal=appraisal,
+                          draws=draws, seed=seed, assumptions=assumptions,
+                          suppress_below=suppress_below)
 
 
-def run(baseline: Baseline, scenario: Scenario, *, cost_scale: dict[str, float] | None = None,
-        rate: float | None = None) -> ScenarioResult:
-    """Baseline and scenario for every council of ``baseline``, paired by draw.
+def run(baseline: Baseline, scenario: Scenario, *, as_of: dt.date | None = None,
+        cost_scale: dict[str, float] | None = None, rate: float | None = None
+        ) -> ScenarioResult:
+    """Baseline and scenario for the councils of ``baseline``, paired by draw.
 
     ``cost_scale`` multiplies unit costs by category on both sides and ``rate`` replaces the
-    discount rate (both for sensitivity analysis).
+    discount rate (both for sensitivity analysis); ``as_of`` keeps the appraisal from
+    starting before the financial year that contains it.
     """
-    return paired(scenario, baseline.years, baseline.rates.codes,
-                  lambda side, costs, prices: _outcome(baseline, side, costs, prices),
-                  draws=baseline.draws, seed=baseline.seed, cost_scale=cost_scale, rate=rate)
-
-
-def run_scenario(ws: Workspace, scenario: Scenario, council: str, draws: int | None = None,
-                 seed: int | None = None, horizon: int | None = None) -> ScenarioResult:
-    """One council's baseline and scenario (the call the web page and CLI make)."""
-    return run(prepare(ws, [council], draws=draws, seed=seed, horizon=horizon), scenario)
+    return paired(scenario, baseline.years, baseline.costs,
+                  lambda side, costs: _outcome(baseline, side, costs), baseline.selected,
+                  draws=baseline.draws, seed=baseline.seed, as_of=as_of,
+                  cost_scale=cost_scale, rate=rate)

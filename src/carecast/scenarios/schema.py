@@ -17,10 +17,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from carecast import params
+from carecast.costs.mix import categories
 from carecast.data.errors import InputError
 
-CATEGORIES = ("fostering", "residential", "supported", "placed_with_parents",
-              "placed_for_adoption", "other")
+CATEGORIES = categories()
 
 
 class _Strict(BaseModel):
@@ -181,17 +181,27 @@ class Scenario(_Strict):
     sources: list[Source] = []
     levers: list[Lever] = []
     investment: list[Investment] = []
-    inflation_percent: float | dict[int, float] | None = None
     parameter_changes: dict[str, dict[dt.date, Any]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "inflation_percent" in data:
+            raise ValueError("inflation_percent is retired: unit cost growth is the parameter "
+                             "costs.inflation; give parameter_changes: {costs.inflation: "
+                             "{2025-04-01: 0.03}} (a rate for every unit cost) or choose "
+                             "costs.inflation_assumption: low, central or high")
+        return data
 
     @field_validator("parameter_changes")
     @classmethod
     def _known_parameters(cls, value: dict[str, dict[dt.date, Any]]) -> dict[str, Any]:
-        for name in value:
+        for name, dated in value.items():
             try:
-                params.get(name)
-            except (KeyError, FileNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown parameter {name!r}") from exc
+                with params.overridden({name: dated}):
+                    pass
+            except (KeyError, ValueError) as exc:
+                raise ValueError(str(exc.args[0] if exc.args else exc)) from exc
         return value
 
     def __add__(self, other: Scenario) -> Scenario:
@@ -204,21 +214,12 @@ class Scenario(_Strict):
             sources=[*self.sources, *(s for s in other.sources if s not in self.sources)],
             levers=_merge_named(self.levers, other.levers),
             investment=_merge_named(self.investment, other.investment),
-            inflation_percent=(other.inflation_percent if other.inflation_percent is not None
-                               else self.inflation_percent),
             parameter_changes=changes,
         )
 
-    def inflation_for(self, year: int) -> float:
-        """Price growth (fraction) in the financial year ending 31 March ``year``; real terms
-        (0) unless the file says otherwise."""
-        p = self.inflation_percent
-        if p is None:
-            return 0.0
-        if isinstance(p, float | int):
-            return float(p) / 100
-        known = [y for y in sorted(p) if y <= year]
-        return p[known[-1]] / 100 if known else 0.0
+    def starts(self) -> list[dt.date]:
+        """Start dates of every lever and investment (the appraisal begins at the first)."""
+        return [lever.start for lever in self.levers] + [i.start for i in self.investment]
 
     def to_yaml(self) -> str:
         data = self.model_dump(mode="json", exclude_defaults=True)

@@ -4,7 +4,7 @@ Each numeric assumption (every lever setting, each investment, the residential a
 unit costs, the discount rate and the phase-in) is set in turn to (1 - swing) and
 (1 + swing) times its value, everything else held, and the scenario re-run against the same
 baseline draws; bars are sorted by the width of the NPV range. The swing (default 50%) is
-``scenarios.defaults.tornado_swing``. Percentages are capped at their allowed range.
+``scenarios.tornado_swing``. Percentages are capped at their allowed range.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _variants(scenario: Scenario) -> list[tuple[str, float, Callable[[float], Sc
         for field in NUMERIC:
             value = getattr(lever, field, None)
             if value is None and field == "phase_in_years":
-                value = float(params.value("scenarios.defaults")["phase_in_years"])
+                value = float(params.value("scenarios.phase_in_years"))
             if not isinstance(value, int | float) or value == 0:
                 continue
 
@@ -64,7 +64,7 @@ def tornado(baseline: Baseline, scenario: Scenario, swing: float | None = None
             ) -> pd.DataFrame:
     """One row per assumption: value, low/high values and the mean NPV at each, widest
     first. Uses the first council of ``baseline`` if it holds several."""
-    swing = float(params.value("scenarios.defaults")["tornado_swing"]) if swing is None else swing
+    swing = float(params.value("scenarios.tornado_swing")) if swing is None else swing
     central = _npv(baseline, scenario)
     rows = []
     for label, value, rebuild in _variants(scenario):

@@ -14,7 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from carecast.data.errors import InputError
+from carecast.service.workspace import InputError
 from carecast.web.db import ROLES, AuditEvent, LoginAttempt, User, now
 
 _hasher = PasswordHasher()

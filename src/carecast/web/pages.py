@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from carecast import OGL_ATTRIBUTION
-from carecast.benchmark import compare as bench
-from carecast.benchmark.indicators import Indicator
-from carecast.data import catalogue, measures, profile, store
+from carecast.service import benchmark as bench
+from carecast.service import data as public_data
+from carecast.service.benchmark import Indicator
 from carecast.web import charts
 from carecast.web.charts import Series
 from carecast.web.public import PublicData
@@ -165,8 +165,7 @@ def _benchmark(data: PublicData, code: str) -> Table:
 def _drivers(data: PublicData, code: str) -> Table | None:
     rows = []
     for row in data.driver_rows(code):
-        measure = measures.registry().get(row["measure"])
-        label = measure.label if measure else row["measure"]
+        label = bench.measure_label(row["measure"])
         rows.append({"label": label, "year": row["year"], "actual": row["actual"],
                      "expected": row["expected"], "lower": row["lower"], "upper": row["upper"],
                      "position": {"above": "above expectation", "below": "below expectation",
@@ -192,7 +191,7 @@ def _forecast(data: PublicData, code: str) -> dict[str, Any] | None:
     frame = data.forecast[(data.forecast["la_code"] == code)
                           & (data.forecast["measure"] == "cla_at_31_march")]
     history = data.la_series["cla_rate"].get(code)
-    from_panel = profile.council_profile(data.ws, code)["trend"]
+    from_panel = bench.profile(data.ws, code)["trend"]
     actual = [(r["year"], float(r["cla_at_31_march"])) for r in from_panel
               if r.get("cla_at_31_march") is not None]
     if frame.empty or not history or not actual:
@@ -227,7 +226,8 @@ def _forecast(data: PublicData, code: str) -> dict[str, Any] | None:
             columns=[Column("year", "Year"), Column("mean", "Forecast (mean)", "count"),
                      Column("lo_80", "80% lower", "count"), Column("hi_80", "80% upper", "count"),
                      Column("lo_95", "95% lower", "count"), Column("hi_95", "95% upper", "count")],
-            rows=rows, source="carecast.model stock-flow model (CouncilModel) on DfE data",
+            rows=rows, source="carecast default council forecast (model.default_forecast) on DfE "
+            "children looked after data",
         ),
     }
 
@@ -235,7 +235,7 @@ def _forecast(data: PublicData, code: str) -> dict[str, Any] | None:
 def council(data: PublicData, code: str) -> dict[str, Any]:
     """Profile, trends, benchmarking, drivers and forecast for one current council."""
     c = data.by_code[code]
-    prof = profile.council_profile(data.ws, code)
+    prof = bench.profile(data.ws, code)
     summary = [("DfE code", c.code), ("ONS code", c.ons_code), ("Region", c.region_name)]
     for item in prof["indicators"].values():
         if item["value"] is not None:
@@ -293,7 +293,7 @@ def compare(data: PublicData, codes: list[str], indicator_id: str | None) -> dic
 
 def sources(data: PublicData) -> dict[str, Any]:
     """Every bundled dataset: publisher, licence and citation (the data catalogue)."""
-    frame = catalogue.table(store.observations(data.ws))
+    frame = public_data.datasets(data.ws)
     columns = [Column(str(c), str(c).replace("_", " ").capitalize()) for c in frame.columns]
     return {
         "title": "Data sources and attribution",

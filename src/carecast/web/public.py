@@ -1,8 +1,9 @@
 """The aggregate public data every page reads, loaded into memory once per app.
 
-Everything comes through the Python API (``carecast.data``, ``carecast.benchmark``,
-``carecast.model``); this module only indexes it in dictionaries at start-up, so a request
-is lookups and string building, and the server never holds the workspace's DuckDB file open.
+Everything comes through the service layer (:mod:`carecast.service`), the functions the
+CLI and reports call, so the pages show the same numbers; this module only indexes it in
+dictionaries at start-up, so a request is lookups and string building, and the server
+never holds the workspace's DuckDB file open.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ from typing import Any
 
 import pandas as pd
 
-from carecast.benchmark import drivers, indicators, neighbours
-from carecast.benchmark.indicators import Indicator, IndicatorData
-from carecast.data import bundled, councils
-from carecast.data.councils import Council
-from carecast.data.workspace import Workspace
-from carecast.model import CouncilModel, load_council_data
+from carecast.service import benchmark, forecast
+from carecast.service import data as public_data
+from carecast.service import workspace as svc
+from carecast.service.benchmark import Indicator, IndicatorData
+from carecast.service.workspace import Council, Workspace
 from carecast.web.charts import MapFrame, project_shapes
 
-ENGLAND = "E92000001"
+ENGLAND = forecast.ENGLAND
 FORECAST_HORIZON = 5
 Points = list[tuple[int, float]]
 
@@ -40,10 +40,10 @@ class PublicData:
 
     def __init__(self, workspace: Path) -> None:
         self.ws = Workspace.open(workspace)
-        self.councils: list[Council] = councils.all_councils(current_only=True)
+        self.councils: list[Council] = svc.councils(current_only=True)
         self.by_code = {c.code: c for c in self.councils}
         self.indicator_data: dict[str, IndicatorData] = {
-            i: indicators.load(self.ws, i) for i in indicators.registry()
+            i: benchmark.indicators.load(self.ws, i) for i in benchmark.indicators.registry()
         }
         self.indicators: dict[str, Indicator] = {
             i: d.indicator for i, d in self.indicator_data.items()
@@ -54,17 +54,17 @@ class PublicData:
             i: [(int(y), float(v)) for y, v in d.england["value"].dropna().sort_index().items()]
             for i, d in self.indicator_data.items()
         }
-        self.drivers = {t: drivers.run(self.ws, t)[1] for t in drivers.spec()["targets"]}
+        self.drivers = {t: benchmark.drivers(self.ws, t)[1]
+                        for t in benchmark.drivers_spec()["targets"]}
         self.forecast = self._forecast()
-        self.boundaries: MapFrame = project_shapes(bundled.read_geojson("boundaries"),
+        self.boundaries: MapFrame = project_shapes(public_data.geography("boundaries"),
                                                    geographic=True)
-        self.hexes: MapFrame = project_shapes(bundled.read_geojson("hex_cartogram"),
+        self.hexes: MapFrame = project_shapes(public_data.geography("hex_cartogram"),
                                               geographic=False, width=420)
 
     def _forecast(self) -> pd.DataFrame:
-        """The stock-flow model's forecast of every council, fitted on all published years."""
-        data = load_council_data(self.ws)
-        return CouncilModel().fit(data).project(FORECAST_HORIZON).to_frame()
+        """Every council's forecast from the default model: the CLI's and the reports'."""
+        return forecast.forecast(self.ws, horizon=FORECAST_HORIZON).frame
 
     def years(self, indicator: str) -> list[int]:
         data = self.indicator_data[indicator].la["value"].dropna()
@@ -77,7 +77,7 @@ class PublicData:
 
     def neighbours(self, code: str) -> list[str]:
         """The council's official (DfE/NFER 2025) statistical neighbours."""
-        return [c for c in neighbours.official(code) if c in self.by_code]
+        return [c for c in benchmark.official_neighbours(code) if c in self.by_code]
 
     def search(self, text: str) -> list[Council]:
         """Councils whose name or code contains ``text``; an exact lookup wins outright."""
@@ -85,7 +85,7 @@ class PublicData:
         if not text:
             return []
         try:
-            exact = councils.lookup(text)
+            exact = svc.council(text)
         except LookupError:
             exact = None
         if exact is not None and exact.code in self.by_code:

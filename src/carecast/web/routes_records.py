@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from carecast.data.errors import InputError
+from carecast.service.workspace import InputError
 from carecast.web import accounts
 from carecast.web.accounts import Account, RateLimited
 from carecast.web.db import ROLES

@@ -23,9 +23,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from carecast.data.errors import InputError
-from carecast.data.ssda903 import codes, store, summary
-from carecast.data.workspace import Workspace
+from carecast.service import ssda903 as records
+from carecast.service.workspace import InputError, Workspace
 from carecast.web import accounts
 from carecast.web.accounts import Account
 from carecast.web.routes_public import Format
@@ -62,7 +61,7 @@ def _report(root: Path) -> dict[str, Any] | None:
         ws = Workspace.open(root)
         if not ws.has_table("ssda903_episodes"):
             return None
-        report = summary.from_workspace(ws)
+        report = records.summarise(ws)
         returns = ws.query("SELECT collection_year, format FROM ssda903_returns ORDER BY ALL")
         last = ws.query("SELECT max(ingested_at) AS at FROM ssda903_ingests")["at"].iloc[0]
     years = report.pop("years")
@@ -94,7 +93,7 @@ def _by_year(name: str, caption: str, keys: list[Column], records: list[dict[str
 
 
 def tables(report: dict[str, Any]) -> list[Table]:
-    """The summary's tables, already suppressed by :func:`summary.report`."""
+    """The summary's tables, already suppressed by :func:`carecast.service.ssda903.summarise`."""
     years: list[int] = report["years"]
     stock = {r["year"]: _count(r) for r in report["stock"]}
     starts = {r["year"]: _count(r) for r in report["starts"]}
@@ -109,7 +108,7 @@ def tables(report: dict[str, Any]) -> list[Table]:
         licence=None,
     )
     at_31_march = "31 March {}".format
-    bands = [b["label"] for b in codes.age_bands()]
+    bands = records.age_bands()
     return [
         overview,
         _by_year("placement-group", "Looked after at 31 March by DfE placement group",
@@ -206,7 +205,7 @@ def ingest_uploads(uploads: list[UploadFile], root: Path) -> int:
         try:
             count = save_uploads(uploads, folder)
             with _workspace_lock:
-                store.ingest(folder, Workspace.open(root))
+                records.ingest(folder, Workspace.open(root))
         except InputError as exc:
             raise InputError(str(exc).replace(str(folder), "the upload")) from None
     return count

@@ -16,10 +16,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from markupsafe import Markup
 
-from carecast.data.errors import InputError
-from carecast.data.workspace import Workspace
-from carecast.scenarios import finance, schema
-from carecast.scenarios.run import ScenarioResult, run_scenario
+from carecast.service import scenarios
+from carecast.service.scenarios import ScenarioResult
+from carecast.service.workspace import InputError, Workspace
 from carecast.web.accounts import Account
 from carecast.web.charts import Series, line_chart, line_legend
 from carecast.web.security import check_csrf, require
@@ -31,8 +30,15 @@ FIELDS = ("entries_percent", "reunification_percent", "residential_moves", "care
           "ifa_premium", "investment")
 
 
-def _series(name: str, frame: pd.DataFrame, x: list[int]) -> Series:
+def _year(period: object) -> int:
+    """A year ending 31 March from 2025 or '2024-25'."""
+    text = str(period)
+    return int(text[:4]) + 1 if "-" in text else int(text)
+
+
+def _series(name: str, frame: pd.DataFrame) -> Series:
     rows = frame.reset_index(drop=True)
+    x = [_year(p) for p in rows["period"]]
     return Series(name=name, points=list(zip(x, rows["mean"], strict=True)),
                   bands={"80%": list(zip(x, rows["lo_80"], rows["hi_80"], strict=True))})
 
@@ -47,27 +53,26 @@ CHART_TITLES = {
 def result_charts(result: ScenarioResult) -> dict[str, Markup]:
     """SVG charts of one council's result: children in care, spend and cumulative savings."""
     frames = result.to_frames()
-    years = [int(y) for y in result.years]
     children = frames["children"]
     stock = children[children["measure"] == "cla_at_31_march"]
     spend = frames["spend"]
     name = result.scenario.name
     return {
         "children": line_chart(
-            [_series("Baseline", stock[stock["variant"] == "baseline"], years),
-             _series(name, stock[stock["variant"] == "scenario"], years)],
+            [_series("Baseline", stock[stock["variant"] == "baseline"]),
+             _series(name, stock[stock["variant"] == "scenario"])],
             title=CHART_TITLES["children"],
             description=f"Baseline and '{name}', mean and 80% interval.",
             fmt=lambda v: f"{v:,.0f}"),
         "spend": line_chart(
-            [_series("Baseline", spend[spend["measure"] == "baseline_gbp"], years),
-             _series(name, spend[spend["measure"] == "scenario_gbp"], years)],
+            [_series("Baseline", spend[spend["measure"] == "baseline_gbp"]),
+             _series(name, spend[spend["measure"] == "scenario_gbp"])],
             title=CHART_TITLES["spend"],
             description="Year ending 31 March; mean and 80% interval.",
             fmt=lambda v: f"{v / 1e6:,.0f}"),
         "savings": line_chart(
             [_series("Cumulative net savings", spend[spend["measure"]
-                                                     == "cumulative_savings_gbp"], years)],
+                                                     == "cumulative_savings_gbp"])],
             title=CHART_TITLES["savings"],
             description="Year ending 31 March; mean and 80% interval of paired draws.",
             fmt=lambda v: f"{v / 1e6:,.1f}"),
@@ -100,7 +105,7 @@ def tornado_chart(table: pd.DataFrame, width: int = 640) -> Markup:
     return Markup("".join(out))
 
 
-def _form_scenario(values: dict[str, float], start: dt.date) -> schema.Scenario:
+def _form_scenario(values: dict[str, float], start: dt.date) -> scenarios.Scenario:
     """A scenario from the page's levers (zero means 'not used')."""
     levers: list[dict[str, Any]] = []
     common = {"start": start, "phase_in_years": 2}
@@ -118,8 +123,8 @@ def _form_scenario(values: dict[str, float], start: dt.date) -> schema.Scenario:
                        "ifa_minus_in_house_gbp_per_week": values["ifa_premium"], **common})
     investment = ([{"start": start, "gbp_per_year": values["investment"]}]
                   if values["investment"] else [])
-    return schema.Scenario.model_validate({"name": "Analyst scenario", "levers": levers,
-                                           "investment": investment})
+    return scenarios.scenario_from({"name": "Analyst scenario", "levers": levers,
+                                    "investment": investment})
 
 
 def _page(request: Request, council: str, values: dict[str, float], start: dt.date,
@@ -129,7 +134,7 @@ def _page(request: Request, council: str, values: dict[str, float], start: dt.da
     if error is None:
         scenario = _form_scenario(values, start)
         ws = Workspace.open(request.app.state.settings.workspace)
-        result = run_scenario(ws, scenario, council, draws=300)
+        result = scenarios.run_scenario(ws, scenario, council)
         charts = result_charts(result)
         context.update(
             charts=charts, chart_titles=CHART_TITLES, legend=line_legend([Series("Baseline", []),
@@ -138,8 +143,10 @@ def _page(request: Request, council: str, values: dict[str, float], start: dt.da
                                                     values="mean").reset_index()
             .to_dict(orient="records"),
             summary=result.summary().set_index("measure")["mean"].to_dict(),
+            invested=result.appraisal.invested,
+            base_year=f"{result.appraisal.base_year - 1}-{str(result.appraisal.base_year)[-2:]}",
             yaml=scenario.to_yaml(),
-            fy=finance.financial_year,
+            fy=lambda y: f"{int(y) - 1}-{str(int(y))[-2:]}",
         )
     return render(request, "scenario.html", context, status_code=200 if error is None else 400)
 
@@ -177,6 +184,6 @@ async def scenario_run(request: Request, account: Account = require("analyst")) 
 @router.post("/scenarios/download", dependencies=[Csrf])
 def scenario_download(request: Request, yaml_text: Annotated[str, Form()],
                       account: Account = require("analyst")) -> Response:
-    scenario = schema.parse(yaml_text, file="scenario.yaml")
+    scenario = scenarios.parse(yaml_text, file="scenario.yaml")
     return Response(scenario.to_yaml(), media_type="application/x-yaml",
                     headers={"Content-Disposition": 'attachment; filename="scenario.yaml"'})

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from carecast.data.workspace import Workspace
+from carecast.service.workspace import Workspace
 
 SECRET_FILE = "web-secret.key"
 DB_FILE = "carecast-web.sqlite"

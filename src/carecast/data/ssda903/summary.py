@@ -38,12 +38,23 @@ def _year_bounds(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(f"{year - 1}-04-01"), pd.Timestamp(f"{year}-03-31")
 
 
+def _once_per_child(events: pd.DataFrame, date: str, rule: str) -> pd.DataFrame:
+    """One event per child and year: the first or the last (``ssda903.counting``)."""
+    if rule not in ("first", "last"):
+        raise ValueError(f"ssda903.counting: {rule!r} is neither 'first' nor 'last'")
+    ordered = events.sort_values(["year", "child", date], kind="stable")
+    return ordered.drop_duplicates(["year", "child"], keep=rule)
+
+
 def counts(episodes: pd.DataFrame, years: list[int]) -> dict[str, pd.DataFrame]:
-    """Unsuppressed counts per collection year (named by the year it ends).
+    """Unsuppressed counts per collection year (named by the year it ends), as DfE counts:
+    children at 31 March, and children (not episodes) who started or ceased in the year
+    (``ssda903.counting``: the first start, the last end).
 
     Short-break episodes (``ssda903.cla_exclusions``: V3, V4) are not counted, as in
     DfE's figures (:func:`carecast.data.ssda903.cla.counted_episodes`).
     """
+    rule = params.value("ssda903.counting")
     eps = cla.counted_episodes(episodes).copy()
     eps["category"] = codes.placement_category(eps["place"], eps["place_provider"])
     eps["dfe_group"] = codes.dfe_group(eps["place"])
@@ -60,12 +71,14 @@ def counts(episodes: pd.DataFrame, years: list[int]) -> dict[str, pd.DataFrame]:
         end = eps[eps["dec"].between(first, last) & eps["rec"].notna() & eps["rec"].ne("X1")]
         ceased.append(end.assign(year=year, reason=reason_group(end["rec"]).fillna("Unknown")))
     stock_df = pd.concat(stock, ignore_index=True)
+    started = _once_per_child(pd.concat(starts, ignore_index=True), "decom", rule["started"])
+    left = _once_per_child(pd.concat(ceased, ignore_index=True), "dec", rule["ceased"])
     return {
         "stock_by_category": _count(stock_df, ["year", "category", "age_band"]),
         "stock_by_dfe_group": _count(stock_df, ["year", "dfe_group"]),
         "stock": _count(stock_df, ["year"]),
-        "starts": _count(pd.concat(starts, ignore_index=True), ["year"]),
-        "ceased": _count(pd.concat(ceased, ignore_index=True), ["year", "reason"]),
+        "starts": _count(started, ["year"]),
+        "ceased": _count(left, ["year", "reason"]),
     }
 
 
