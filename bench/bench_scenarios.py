@@ -23,17 +23,18 @@ RESULTS = Path(__file__).parent / "results" / "scenarios.json"
 
 def main() -> dict[str, object]:
     ws = Workspace.open(os.environ.get("CARECAST_WORKSPACE") or Path(tempfile.mkdtemp()) / "ws")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     baseline = run.prepare(ws)
     prepared = time.perf_counter() - start
     presets = {}
     for name in schema.preset_names():
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = run.run(baseline, schema.load(name))
         frames = result.to_frames()
         base, changed = result.baseline.stock.sum(1).mean(0), result.changed.stock.sum(1).mean(0)
         presets[name] = {
             "seconds": round(time.perf_counter() - t0, 3),
+            "cpu_seconds": round(time.process_time() - c0, 3),
             "councils": len(result.codes),
             "england_children_change_pct_final_year": round(float(changed[-1] / base[-1] - 1)
                                                             * 100, 2),
@@ -41,10 +42,12 @@ def main() -> dict[str, object]:
             "councils_paying_back_share": round(float(np.mean(
                 frames["summary"].query("measure == 'payback_year'")["mean"].notna())), 3),
         }
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     payload = {
         "benchmark": "all presets x all councils", "target_seconds": 60,
-        "total_seconds": round(total, 2), "prepare_seconds": round(prepared, 2),
+        "total_seconds": round(total, 2), "total_cpu_seconds": round(cpu, 2),
+        "prepare_seconds": round(prepared, 2),
+        "load_average_at_start": round(os.getloadavg()[0], 2),
         "draws": baseline.draws, "horizon_years": baseline.horizon,
         "councils": len(baseline.rates.codes), "presets": presets,
         "cpu_count": os.cpu_count(), "affinity": len(os.sched_getaffinity(0)),

@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from carecast.model import CouncilModel
+from carecast.benchmark.drivers import DriversModel
+from carecast.benchmark.neighbours import OpenNeighbours
+from carecast.model import CouncilModel, LinearTrend, MultistateModel, Persistence
 from carecast.model.pooled import PooledModel
 
 MODELS = [CouncilModel, PooledModel]
@@ -72,3 +75,69 @@ def test_output_follows_the_forecast_schema(fitted):
         "hi_95",
     ]
     assert (frame["lo_95"] <= frame["lo_80"]).all() and (frame["hi_80"] <= frame["hi_95"]).all()
+
+
+# Every other estimator keeps the same contract; what each cannot do is written down.
+# - Persistence and LinearTrend project each series alone, so they hold no stock identity.
+# - DriversModel and OpenNeighbours are cross-sectional: no origin, no draws; their
+#   "predict" is ``predict(frame)`` and ``kneighbors(code)``.
+# - MultistateModel fits episodes, not the council panel; its projection is monthly.
+
+
+def _drivers_frame():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 2))
+    frame = pd.DataFrame(x, columns=["a", "b"], index=[f"c{i}" for i in range(60)])
+    frame["actual"] = 50 + 10 * frame["a"] - 4 * frame["b"] + rng.normal(scale=2, size=60)
+    return frame
+
+
+ESTIMATORS = {
+    "Persistence": (lambda: Persistence(n_draws=50), "data",
+                    lambda m: m.project(2).to_frame()),
+    "LinearTrend": (lambda: LinearTrend(n_draws=50), "data",
+                    lambda m: m.project(2).to_frame()),
+    "MultistateModel": (lambda: MultistateModel(n_draws=20, reference_days=365), "episodes",
+                        lambda m: m.project(6)),
+    "DriversModel": (lambda: DriversModel(drivers=["a", "b"], folds=5, repeats=1), "drivers",
+                     lambda m: m.predict(_drivers_frame()).to_frame()),
+    "OpenNeighbours": (lambda: OpenNeighbours(k=3), "features",
+                       lambda m: pd.DataFrame({"n": m.kneighbors("c0")})),
+}
+
+
+@pytest.fixture(scope="module")
+def inputs(data, planted):
+    features = _drivers_frame()[["a", "b"]]
+    return {"data": ((data,), {"origin": 2020}), "episodes": ((planted(800),), {}),
+            "drivers": ((_drivers_frame(),), {}), "features": ((features,), {})}
+
+
+def _settings(model):
+    return copy.deepcopy({k: v for k, v in vars(model).items() if not k.endswith("_")})
+
+
+@pytest.mark.parametrize("name", ESTIMATORS)
+def test_every_estimator_fits_to_self_learns_only_underscored_state_and_predicts_purely(
+        name, inputs):
+    make, kind, predict = ESTIMATORS[name]
+    args, kwargs = inputs[kind]
+    model = make()
+    settings = _settings(model)
+    assert model.fit(*args, **kwargs) is model
+    assert _settings(model) == settings            # learned state ends in "_"
+    first = predict(model)
+    assert _settings(model) == settings            # predicting changes nothing
+    pd.testing.assert_frame_equal(predict(model), first)
+    again = make().fit(*args, **kwargs)            # refitting gives the same answers
+    pd.testing.assert_frame_equal(predict(again), first)
+
+
+def test_changed_rates_keep_their_effect(fitted):
+    """Scenarios change a copy of ``rates_`` and project it with the same seed."""
+    same = fitted.project(3, rates=fitted.rates_, random_state=2).to_frame()
+    pd.testing.assert_frame_equal(same, fitted.project(3, random_state=2).to_frame())
+    fewer = fitted.project(3, rates=fitted.rates_.scaled(entry=0.8), random_state=2)
+    base = fitted.project(3, random_state=2)
+    assert (fewer.draws["cla_started"] <= base.draws["cla_started"] + 1e-9).all()
+    assert (fewer.draws["cla_at_31_march"].mean(0) < base.draws["cla_at_31_march"].mean(0)).all()

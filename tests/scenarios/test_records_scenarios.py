@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from carecast.cli import app
-from carecast.data.ssda903 import store, synth, synth_writer
 from carecast.data.workspace import Workspace
 from carecast.model.records import REASONS
 from carecast.scenarios import records, schema
@@ -30,21 +29,6 @@ levers:
     start: 2026-04-01
     reduce_per_year: 5
 """
-
-
-@pytest.fixture(scope="session")
-def records_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """500 synthetic children over 3 returns, ingested into a fresh workspace."""
-    root = tmp_path_factory.mktemp("records")
-    synth_writer.write_returns(synth.generate(children=500, years=3, seed=3), root / "returns")
-    ws = Workspace.open(root / "ws")
-    store.ingest(root / "returns", ws)
-    return ws
-
-
-@pytest.fixture(scope="session")
-def record_baseline(records_ws: Workspace) -> records.RecordBaseline:
-    return records.prepare(store.load_episodes(records_ws), draws=60, seed=5)
 
 
 def test_baseline_draws_are_the_models_own_projection(record_baseline) -> None:

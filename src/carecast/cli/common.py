@@ -43,6 +43,11 @@ def friendly_errors(func: F) -> F:
             message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
             err_console.print(f"[bold red]Error:[/] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=2) from None
+        except OSError as exc:  # a folder given for a file, a missing or unreadable path
+            where = f"{exc.filename}: " if exc.filename else ""
+            err_console.print(f"[bold red]Error:[/] {where}{exc.strerror or exc}",
+                              highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -321,22 +321,26 @@ class ScenarioResult:
         the appraised years."""
         a = self.appraisal
         keep = np.isin(self.years, a.years)
-        avoided = (self.baseline.entries - self.changed.entries)[..., keep].sum(axis=2)
+        measures = {
+            "entries_avoided": (self.baseline.entries - self.changed.entries)[..., keep]
+            .sum(axis=2),
+            "net_savings_total_gbp": a.cumulative_gbp[..., -1],
+            "investment_total_gbp": np.broadcast_to(
+                self.investment_gbp[:, keep].sum(axis=1), (self.draws, len(self.codes))),
+            "npv_gbp": a.npv_gbp,
+        }
+        stats = {m: summarise(d) for m, d in measures.items()}   # over draws, every council
+        mean_payback = finance.payback_year(a.cumulative_gbp.mean(axis=0), a.years, a.invested)
+        pays = np.isfinite(a.payback_year).mean(axis=0)
         rows = []
         for i, code in enumerate(self.codes):
-            mean_path = a.cumulative_gbp[:, i].mean(axis=0)
-            mean_payback = finance.payback_year(mean_path, a.years, a.invested)
-            for measure, draws in (("entries_avoided", avoided[:, i]),
-                                   ("net_savings_total_gbp", a.cumulative_gbp[:, i, -1]),
-                                   ("investment_total_gbp",
-                                    np.full(self.draws, self.investment_gbp[i, keep].sum())),
-                                   ("npv_gbp", a.npv_gbp[:, i])):
+            for measure, stat in stats.items():
                 rows.append({"la_code": code, "measure": measure,
-                             **{k: float(v) for k, v in summarise(draws).items()}})
+                             **{k: float(v[i]) for k, v in stat.items()}})
             rows.append({"la_code": code, "measure": "payback_year",
-                         "mean": float(mean_payback) if np.isfinite(mean_payback) else None,
-                         "share_of_draws": (float(np.isfinite(a.payback_year[:, i]).mean())
-                                            if a.invested else None),
+                         "mean": float(mean_payback[i]) if np.isfinite(mean_payback[i])
+                         else None,
+                         "share_of_draws": float(pays[i]) if a.invested else None,
                          "invested": a.invested})
         return pd.DataFrame(rows)
 

@@ -253,11 +253,20 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+class _TextDates(yaml.SafeLoader):
+    """A safe loader that leaves dates as text, so a bad one (2026-13-45) is reported by the
+    schema with its key and line instead of failing inside the YAML parser."""
+
+
+_TextDates.add_constructor("tag:yaml.org,2002:timestamp",
+                           lambda loader, node: loader.construct_scalar(node))
+
+
 def parse(text: str, *, file: str | Path = "<scenario>") -> Scenario:
     """A Scenario from YAML text; any problem raises InputError naming file, line and key."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_TextDates)
+        data = yaml.load(text, Loader=_TextDates)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=file,
