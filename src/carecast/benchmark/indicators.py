@@ -4,22 +4,25 @@ An indicator reads from one of three places: a measure of the harmonised council
 placement mix at 31 March (``cla_characteristics``), or the latest Ofsted judgement. Whatever
 the source, :func:`load` returns the same shape, so ranking and comparison code is shared.
 Counts from 1 to 4 are suppressed here (value, count and denominator set to NaN, flag
-``"<5"``), so nothing downstream can rank, publish or export them.
+``"<5"``), so nothing downstream can rank, publish or export them. Council values carried
+from another council (a predecessor before a reorganisation, or a shared service reporting
+jointly) have ``filled`` set, so outputs can say so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from carecast import params
-from carecast.data import bundled, catalogue, store
+from carecast.data import bundled, catalogue, periods, store
 from carecast.data.workspace import Workspace
 
 POLARITIES = ("higher", "lower", "neutral")
+KINDS = ("rate", "percent", "money", "ordinal", "number")
 ENGLAND = "E92000001"
 OFSTED_ORDINAL = {
     "Outstanding": 1,
@@ -28,7 +31,7 @@ OFSTED_ORDINAL = {
     "Inadequate": 4,
 }
 SMALL = 5
-COLUMNS = ["value", "count", "denominator", "flag"]
+COLUMNS = ["value", "count", "denominator", "flag", "filled"]
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Indicator:
     label: str
     unit: str
     polarity: str
-    kind: str  # rate | percent | money | ordinal
+    kind: str  # rate | percent | money | ordinal | number
     source: str  # panel | placement | ofsted
     dataset: str
     years: str
@@ -47,6 +50,12 @@ class Indicator:
     denominator: str | None = None
     scale: float = 1.0
     characteristic: str | None = None
+    period: str = periods.DEFAULT  # how a year is written (parameters/data/periods.yaml)
+    section: str = ""  # council-page group: "" (benchmarking), workforce, outcomes, assessment
+
+    def period_label(self, year: int | None) -> str:
+        """The year in the publisher's terms, e.g. "at 30 September 2024"."""
+        return periods.label(self.period, year)
 
     @property
     def rate_scale(self) -> float:
@@ -69,6 +78,9 @@ def registry() -> dict[str, Indicator]:
         indicator = Indicator(id=indicator_id, **{**spec, "years": str(spec["years"])})
         if indicator.polarity not in POLARITIES:
             raise ValueError(f"indicator {indicator_id}: polarity must be one of {POLARITIES}")
+        if indicator.kind not in KINDS:
+            raise ValueError(f"indicator {indicator_id}: kind must be one of {KINDS}")
+        periods.label(indicator.period, None)  # an unknown period type fails here
         out[indicator_id] = indicator
     return out
 
@@ -93,6 +105,9 @@ class IndicatorData:
     la: pd.DataFrame
     england: pd.DataFrame
     region: pd.DataFrame
+    notes: dict[tuple[str, int], str] = field(default_factory=dict, repr=False)
+    # Results derived from these values alone (funnel overdispersion by year and peers).
+    cache: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False)
 
     def year_values(self, year: int) -> pd.Series:
         """Council values in ``year`` (index code), suppressed and missing values dropped."""
@@ -122,6 +137,10 @@ def _from_panel(panel: store.Panel, ind: Indicator) -> pd.DataFrame:
     flag_source = next((m for m in (ind.measure, ind.count) if m and m in flags), None)
     frame["flag"] = flags[flag_source] if flag_source else None
     frame["flag"] = frame["flag"].astype(object).where(frame["value"].isna(), None)
+    filled = panel.filled
+    has = filled is not None and ind.measure in filled
+    frame["filled"] = filled[ind.measure].reindex(frame.index).fillna(False) if has else False
+    frame["filled"] = frame["filled"].astype(bool) & frame["value"].notna()
     return frame[COLUMNS]
 
 
@@ -146,6 +165,7 @@ def _placements(ind: Indicator) -> pd.DataFrame:
     computed = frame["count"] / frame["denominator"] * 100
     frame["value"] = computed.fillna(part["percentage"])
     frame["flag"] = part["flag"].astype(object).where(part["flag"].notna(), None)
+    frame["filled"] = False
     return frame[COLUMNS]
 
 
@@ -160,6 +180,7 @@ def _ofsted() -> pd.DataFrame:
             "count": np.nan,
             "denominator": np.nan,
             "flag": None,
+            "filled": False,
         }
     )
     return frame.set_index(["area_code", "year"])[COLUMNS]
@@ -183,6 +204,7 @@ def _mean_by_area(la: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         out["count"] = np.nan
         out["denominator"] = np.nan
         out["flag"] = None
+        out["filled"] = False
     return england[COLUMNS], region[COLUMNS]
 
 
@@ -190,8 +212,11 @@ def load(ws: Workspace, indicator_id: str) -> IndicatorData:
     """All values of one indicator, for current councils, England and regions."""
     ind = get(indicator_id)
     current = set(_region_of().index)
+    notes: dict[tuple[str, int], str] = {}
     if ind.source == "panel":
-        la = _from_panel(store.la_panel(ws), ind)
+        panel = store.la_panel(ws)
+        la = _from_panel(panel, ind)
+        notes = panel.notes
         eng_panel, region_panel = store.area_panel(ws, "england"), store.area_panel(ws, "region")
         england = _with_coverage(_from_panel(eng_panel, ind), eng_panel, ind).xs(
             ENGLAND, level=0)
@@ -207,4 +232,4 @@ def load(ws: Workspace, indicator_id: str) -> IndicatorData:
     else:
         raise ValueError(f"indicator {ind.id}: unknown source {ind.source!r}")
     la = la[la.index.get_level_values(0).isin(current)]
-    return IndicatorData(ind, _suppress(la), _suppress(england), _suppress(region))
+    return IndicatorData(ind, _suppress(la), _suppress(england), _suppress(region), notes)

@@ -18,6 +18,7 @@ from carecast.cli.common import (
 from carecast.service import workspace as svc
 
 benchmarking = lazy_import("carecast.service.benchmark")
+sections = lazy_import("carecast.service.sections")
 
 app = typer.Typer(help="Councils: list them and show a council's profile.")
 
@@ -41,7 +42,13 @@ def show(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """A council's profile beside England, its region and its statistical neighbours."""
-    profile = benchmarking.profile(svc.open_workspace(workspace), council, year)
+    ws = svc.open_workspace(workspace)
+    profile = benchmarking.profile(ws, council, year)
+    frames = sections.sections(ws, profile["council"]["code"], year)
+    profile["sections"] = sections.as_json(frames)
+    cited = [c for frame in frames.values() for c in frame["source"]]
+    profile["sources"] = list(dict.fromkeys([*profile["sources"][:-1], *cited,
+                                             profile["sources"][-1]]))
     if json:
         print_json(profile)
         return
@@ -92,6 +99,8 @@ def show(
             _fmt(row["cla_ceased"]),
         )
     console.print(trend)
+    for section in profile["sections"].values():
+        _print_section(section)
     ofsted, dep, pop = profile["ofsted"], profile["deprivation"], profile["population"]
     if ofsted:
         console.print(
@@ -109,6 +118,23 @@ def show(
     for note in profile["notes"]:
         console.print(f"[dim]Note: {note}[/]")
     console.print("[dim]Sources: " + " ".join(profile["sources"]) + "[/]")
+
+
+def _print_section(section: dict[str, Any]) -> None:
+    """Workforce, outcomes or assessment factors: each with its period in DfE's terms."""
+    table = Table("indicator", "period", "value", "England", "region", "neighbours (mean)",
+                  "rank", "band", title=section["title"])
+    for row in section["indicators"]:
+        value = "suppressed" if row["suppressed"] else _fmt(row["value"])
+        if row["filled"]:
+            value += " [dim]*[/]"
+        rank = f"{row['rank']}/{row['rank_of']}" if row["rank"] is not None else "-"
+        table.add_row(row["label"], row["period"], value,
+                      _fmt(row["england"]), _fmt(row["region"]), _fmt(row["neighbour_mean"]),
+                      rank, _fmt(row["quartile"]))
+    console.print(table)
+    if any(row["filled"] for row in section["indicators"]):
+        console.print("[dim]* carried from another council (see the notes below).[/]")
 
 
 @app.command("list")

@@ -334,6 +334,38 @@ def _spend(src: Sources) -> pd.DataFrame:
     )
 
 
+# Workforce and children's outcomes (issue 13): read through the release formats, so a later
+# release of each file goes in with ``carecast data add-release`` and no code change. The
+# release number is the file's latest year, as add-release assigns it.
+OUTCOME_RELEASES = [
+    "workforce/csww_indicators_2017_to_2024.csv",
+    "workforce/la_cla_social_worker_changes_2024.csv",
+    "cin/raw/c3_factors_identified_at_end_of_assessment_2018_to_2024.csv",
+    "care_leavers/la_care_leavers_accommodation_2021_2024.csv",
+    "care_leavers/la_care_leavers_activity_2021_2024.csv",
+]
+
+
+def _outcome_releases(src: Sources) -> pd.DataFrame:
+    frames = [parse_release(src.path(relative)).observations for relative in OUTCOME_RELEASES]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _dfe_denominators(obs: pd.DataFrame) -> pd.DataFrame:
+    """England's and regions' 0-17 denominators as DfE printed them in its release files.
+
+    The derived CIN panel carries a later population vintage (England 2024: 12,059,476,
+    giving a CIN rate of 331.2 per 10,000 where DfE published 332.9 from 11,998,646); its
+    figure is kept only for years no DfE release file in the sources covers.
+    """
+    pop = (obs["measure"] == "pop_0_17") & obs["level"].isin(["england", "region"])
+    key = ["level", "area_code", "year"]
+    released = obs.loc[pop & (obs["source"] == "cla_panel"), key].drop_duplicates()
+    panel = obs[pop & (obs["source"] == "cin_panel")]
+    covered = panel.reset_index().merge(released, on=key)["index"]
+    return obs.drop(index=covered)
+
+
 def _releases(src: Sources) -> pd.DataFrame:
     frames = []
     for relative, release in [
@@ -360,8 +392,10 @@ def build_observations(src: Sources) -> pd.DataFrame:
         _imd(src),
         _drivers(src),
         _spend(src),
+        _outcome_releases(src),
     ]
-    obs = pd.concat(frames, ignore_index=True)[OBSERVATION_COLUMNS + ["release"]]
+    obs = _dfe_denominators(pd.concat(frames, ignore_index=True))
+    obs = obs[OBSERVATION_COLUMNS + ["release"]]
     obs["year"] = obs["year"].astype("int32")
     obs["release"] = obs["release"].astype("int32")
     obs["flag"] = obs["flag"].astype("string")

@@ -63,7 +63,9 @@ def all_councils(current_only: bool = True) -> list[Council]:
     table = _table()
     if current_only:
         table = table[table["status"] == "current"]
-    return [_council(row) for _, row in table.sort_values("name").iterrows()]
+    fields = ["code", "name", "ons_code", "region_code", "region_name", "status"]
+    rows = table.sort_values("name")[fields].astype(str).itertuples(index=False)
+    return [Council(*row) for row in rows]
 
 
 def lookup(text: str) -> Council:

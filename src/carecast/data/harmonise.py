@@ -85,3 +85,52 @@ def harmonise(values: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple[str, int],
                     out.loc[key, fill.index] = fill.to_numpy()
                     notes[key] = f"{reorg['name']}: {how}"
     return out.sort_index(), notes
+
+
+JOINT = " / "
+
+
+def spread_joint(values: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple[str, int], str]]:
+    """Give councils that report as one shared service ("940 / 941") their part of it.
+
+    DfE publishes some tables (the social work workforce) once for a shared children's
+    service. Counts are split by each member's share of the 0-17 population that year
+    (equally if unknown) and levels (rates, caseloads) are copied; only cells a member lacks
+    are filled, and each filled council-year gets a note. The joint rows are dropped.
+    """
+    codes = values.index.get_level_values(0).astype(str)
+    joint = sorted({c for c in codes if JOINT in c})
+    if not joint:
+        return values, {}
+    kinds = {m: registry()[m].kind if m in registry() else "level" for m in values.columns}
+    counts = [m for m, k in kinds.items() if k == "count"]
+    out = values[~codes.isin(joint)].copy()
+    notes: dict[tuple[str, int], str] = {}
+    for area in joint:
+        members = area.split(JOINT)
+        names = JOINT.join(str(bundled_name(m)) for m in members)
+        for year, row in values.loc[area].iterrows():
+            weights = pd.Series(
+                [out.at[(m, year), WEIGHT] if (m, year) in out.index and WEIGHT in out else
+                 float("nan") for m in members], index=members, dtype=float)
+            shares = weights / weights.sum() if weights.notna().all() and weights.sum() > 0 \
+                else pd.Series(1 / len(members), index=members)
+            for member in members:
+                key = (member, int(year))
+                if key not in out.index:
+                    out.loc[key, :] = float("nan")
+                part = row.copy()
+                present = [c for c in counts if c in part.index]
+                part[present] = part[present] * shares[member]
+                fill = part[out.loc[key].isna() & part.notna()]
+                if len(fill):
+                    out.loc[key, fill.index] = fill.to_numpy()
+                    notes[key] = (f"reported jointly as {names}: counts split by 0-17 "
+                                  "population, rates shared")
+    return out.sort_index(), notes
+
+
+def bundled_name(code: str) -> str:
+    table = bundled.read_table("councils")
+    match = table.loc[table["code"] == code, "name"]
+    return str(match.iloc[0]) if len(match) else code

@@ -22,6 +22,7 @@ from carecast.data.values import parse_numbers
 
 OBSERVATION_COLUMNS = ["level", "area_code", "year", "measure", "value", "flag", "source"]
 MAX_BYTES = 200 * 1024 * 1024
+JOINT = " / "  # how DfE writes councils that report together (a shared children's service)
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,32 @@ def _resolve(frame: pd.DataFrame, aliases: list[str]) -> str | None:
     return None
 
 
+def _selector_labels(frame: pd.DataFrame, selector: dict[str, Any]) -> pd.Series | None:
+    """Each row's selector label: one column's value, or several joined by ' | '.
+
+    ``None`` when the file lacks a selector column."""
+    groups = selector.get("columns") or [selector["column"]]
+    columns = [_resolve(frame, aliases) for aliases in groups]
+    if any(c is None for c in columns):
+        return None
+    parts = [frame[c].astype("string").str.strip() for c in columns]  # type: ignore[index]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + " | " + part
+    return joined
+
+
+def _known_labels(selector: dict[str, Any]) -> set[str]:
+    labels = {lbl for lbls in selector["labels"].values() for lbl in lbls}
+    return {lbl.lower() for lbl in labels | set(selector.get("ignore", []))}
+
+
 def detect_format(frame: pd.DataFrame, file: str) -> str:
-    """The id of the release format whose columns the file has, or a clear error."""
+    """The id of the release format whose columns the file has, or a clear error.
+
+    Formats are scored by how many of their value columns the file has; formats with a
+    selector break ties by how many of their labels the file's rows use, so two tables
+    with the same columns (care leavers' accommodation and activity) are told apart."""
     spec = _formats()
     common = spec["common"]["aliases"]
     for required in ("time_period", "geographic_level"):
@@ -109,13 +134,18 @@ def detect_format(frame: pd.DataFrame, file: str) -> str:
                 row=1,
                 column=required,
             )
-    best, best_hits = None, 0
+    best, best_score = None, (0, 0)
     for format_id, fmt in spec["formats"].items():
-        if "selector" in fmt and _resolve(frame, fmt["selector"]["column"]) is None:
-            continue
+        matched = 0
+        if "selector" in fmt:
+            labels = _selector_labels(frame, fmt["selector"])
+            if labels is None:
+                continue
+            found = labels.dropna().str.lower().drop_duplicates()
+            matched = int(found.isin(_known_labels(fmt["selector"])).sum())
         hits = sum(_resolve(frame, names) is not None for names in fmt["values"].values())
-        if hits > best_hits:
-            best, best_hits = format_id, hits
+        if hits and (hits, matched) > best_score:
+            best, best_score = format_id, (hits, matched)
     if best is None:
         known = ", ".join(f"{k} ({v['label']})" for k, v in spec["formats"].items())
         raise InputError(
@@ -160,8 +190,11 @@ def _area_codes(frame: pd.DataFrame, levels: pd.Series, file: str) -> pd.Series:
         elif level == "la":
             old = str(frame.at[index, old_col]).strip() if old_col else ""
             new = str(frame.at[index, new_col]).strip() if new_col else ""
-            code = by_code.get(old) if old else by_code.get(new)
-            if code is None:
+            # Shared services report jointly ("940 / 941"): every part must be a council.
+            olds = [p.strip() for p in old.split(JOINT)] if old else []
+            news = [p.strip() for p in new.split(JOINT)] if new else []
+            parts = [by_code.get(p) for p in olds] if olds else [by_code.get(p) for p in news]
+            if not parts or None in parts:
                 column = (old_col if old else new_col) or "old_la_code"
                 raise InputError(
                     f"unknown council code {old or new!r}",
@@ -169,14 +202,16 @@ def _area_codes(frame: pd.DataFrame, levels: pd.Series, file: str) -> pd.Series:
                     row=position + 2,
                     column=column,
                 )
-            if old and new and by_code.get(new) not in (None, code):
+            if olds and news and [by_code.get(p) for p in news] not in (
+                [None] * len(news), parts
+            ):
                 raise InputError(
                     f"council codes disagree: {old!r} is not {new!r}",
                     file=file,
                     row=position + 2,
                     column=new_col,
                 )
-            codes[index] = code
+            codes[index] = JOINT.join(str(p) for p in parts)
     return codes
 
 
@@ -208,20 +243,26 @@ def parse_release(path: str | Path, release: int | None = None) -> Release:
 
     parts = []
     if "selector" in fmt:
-        selector_col = _resolve(frame, fmt["selector"]["column"])
-        assert selector_col is not None
+        selector = fmt["selector"]
+        groups = selector.get("columns") or [selector["column"]]
+        selector_col = " | ".join(str(_resolve(frame, aliases)) for aliases in groups)
         label_to_measure = {
             label.lower(): measure
-            for measure, labels in fmt["selector"]["labels"].items()
+            for measure, labels in selector["labels"].items()
             for label in labels
         }
-        stems = frame[selector_col].str.strip().str.lower().map(label_to_measure)
-        unknown = keep & stems.isna()
+        labels = _selector_labels(frame, selector)
+        assert labels is not None
+        lowered = labels.str.lower()
+        stems = lowered.map(label_to_measure)
+        # Rows the format deliberately does not read (other breakdowns of the same table).
+        ignored = lowered.isin({lbl.lower() for lbl in selector.get("ignore", [])}).fillna(False)
+        unknown = keep & stems.isna() & ~ignored
         if unknown.any():
             position = int(unknown.to_numpy().nonzero()[0][0])
             raise InputError(
-                f"unknown label {frame[selector_col].iloc[position]!r}; known: "
-                f"{sorted({lbl for lbls in fmt['selector']['labels'].values() for lbl in lbls})}",
+                f"unknown label {labels.iloc[position]!r}; known: "
+                f"{sorted({lbl for lbls in selector['labels'].values() for lbl in lbls})}",
                 file=file,
                 row=position + 2,
                 column=selector_col,
@@ -245,7 +286,7 @@ def parse_release(path: str | Path, release: int | None = None) -> Release:
             values, flags = parse_numbers(frame[column], file=file, column=column)
             parts.append(base.assign(measure=measure, value=values, flag=flags))
     obs = pd.concat(parts, ignore_index=True)
-    obs = obs[obs["level"].notna()]
+    obs = obs[obs["level"].notna() & obs["measure"].notna()]
     duplicated = obs.duplicated(["level", "area_code", "year", "measure"], keep="first")
     if duplicated.any():
         row = obs[duplicated].iloc[0]

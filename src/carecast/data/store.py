@@ -20,7 +20,7 @@ import pandas as pd
 
 from carecast.data import bundled
 from carecast.data.councils import ENGLAND
-from carecast.data.harmonise import harmonise
+from carecast.data.harmonise import harmonise, spread_joint
 from carecast.data.measures import registry
 from carecast.data.workspace import Workspace
 
@@ -75,13 +75,19 @@ def _memo(name: str, ws: Workspace, build: Callable[[], Panel]) -> Panel:
 
 @dataclass
 class Panel:
-    """Wide values and suppression flags by (area_code, year), and notes on filled cells."""
+    """Wide values and suppression flags by (area_code, year), and notes on filled cells.
+
+    ``filled`` marks (True) each cell carried from another council: a predecessor before a
+    reorganisation (Cumbria's rates and IMD copied to Cumberland and Westmorland & Furness)
+    or a shared service reporting jointly. Outputs flag those cells wherever they are used.
+    """
 
     values: pd.DataFrame
     flags: pd.DataFrame
     notes: dict[tuple[str, int], str] = field(default_factory=dict)
     reporting: pd.DataFrame | None = None
     members: dict[str, int] = field(default_factory=dict)
+    filled: pd.DataFrame | None = None
 
     def coverage(self, code: str, year: int, measure: str) -> tuple[int, int] | None:
         """(councils reporting, councils in the area) behind a summed area figure; None
@@ -93,6 +99,14 @@ class Panel:
         except KeyError:
             return None
         return None if pd.isna(n) else (int(n), self.members.get(code, int(n)))
+
+    def is_filled(self, code: str, year: int, measure: str) -> bool:
+        if self.filled is None:
+            return False
+        try:
+            return bool(self.filled.at[(code, year), measure])
+        except KeyError:
+            return False
 
     def value(self, code: str, year: int, measure: str) -> float | None:
         try:
@@ -170,12 +184,18 @@ def _build_la_panel(ws: Workspace, harmonised: bool) -> Panel:
     values = _wide(la, "value").astype(float)
     flags = _wide(la.assign(flag=la["flag"].astype(object)), "flag").reindex_like(values)
     notes: dict[tuple[str, int], str] = {}
-    if harmonised:
-        values, notes = harmonise(values)
-        current = _current_codes()
-        values = values[values.index.get_level_values(0).isin(current)]
-        flags = flags.reindex(values.index)
-    return Panel(_add_derived(_fill_population(values)), flags, notes)
+    if not harmonised:
+        return Panel(_add_derived(_fill_population(values)), flags, notes)
+    published = _add_derived(_fill_population(values))
+    values, notes = harmonise(values)
+    values, joint_notes = spread_joint(values)
+    for key, note in joint_notes.items():
+        notes[key] = f"{notes[key]}; {note}" if key in notes else note
+    current = _current_codes()
+    values = _add_derived(_fill_population(values[values.index.get_level_values(0).isin(current)]))
+    flags = flags.reindex(values.index)
+    own = published.reindex(index=values.index, columns=values.columns)
+    return Panel(values, flags, notes, filled=values.notna() & own.isna())
 
 
 def _aggregate(la: Panel, groups: dict[str, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:

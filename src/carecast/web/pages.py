@@ -62,10 +62,10 @@ def home(data: PublicData, indicator_id: str | None, year: int | None) -> dict[s
         rows.append({"position": position, "code": code, "name": council.name,
                      "region": council.region_name, "value": value})
     england = dict(data.england_series[indicator.id]).get(year)
-    title = f"{indicator.label}, {year}"
+    title = f"{indicator.label}, {indicator.period_label(year)}"
     table = Table(
         name="councils",
-        caption=f"{indicator.label} ({indicator.unit}) by council, {year}",
+        caption=f"{indicator.label} ({indicator.unit}) by council, {indicator.period_label(year)}",
         columns=[Column("position", "Position (1 = highest)"), Column("code", "DfE code"),
                  Column("name", "Council"), Column("region", "Region"),
                  Column("value", indicator.label, _kind(indicator))],
@@ -135,29 +135,47 @@ def _trend(data: PublicData, code: str, indicator: Indicator) -> dict[str, Any] 
     }
 
 
-def _benchmark(data: PublicData, code: str) -> Table:
+SECTION_CAPTIONS = {
+    "": "Benchmarking: each indicator in its latest year against England, region and "
+        "statistical neighbours, with rank and quartile band (A = rank 1 side)",
+    "workforce": "Workforce: children and family social workers (counts at 30 September) and "
+                 "children in care's changes of social worker, against England, region and "
+                 "statistical neighbours",
+    "outcomes": "Outcomes: care leavers in suitable accommodation and in education, "
+                "employment or training, against England, region and statistical neighbours",
+    "assessment": "Factors identified at the end of children in need assessments, per 10,000 "
+                  "children and as a share of assessments with factors recorded",
+}
+
+
+def _benchmark(data: PublicData, code: str, section: str = "") -> Table:
+    """One council-page benchmarking table: the indicators of one section of the registry."""
     rows = []
     for ind_id, ind_data in data.indicator_data.items():
-        result = bench.benchmark(data.ws, code, ind_id, data=ind_data)
         ind = ind_data.indicator
+        if ind.section != section:
+            continue
+        result = bench.benchmark(data.ws, code, ind_id, data=ind_data)
         fmt = _fmt(ind)
         rows.append({
-            "label": ind.label, "year": result["year"], "value": fmt(result["value"]),
+            "label": ind.label, "year": result["year"], "period": result["period_label"],
+            "value": fmt(result["value"]) + (" *" if result["filled"] else ""),
             "england": fmt(result["england"]), "region": fmt(result["region"]["value"]),
             "neighbours": fmt(result["neighbours"]["mean"]),
             "rank": f"{result['rank']} of {result['rank_of']}" if result["rank"] else "–",
             "rule": result["rank_rule"], "quartile": result["quartile"] or "–",
             "trend": result["trend"]["direction"] or "–",
+            "note": result["filled_note"] or "",
         })
     return Table(
-        name="benchmark",
-        caption="Benchmarking: each indicator in its latest year against England, region and "
-        "statistical neighbours, with rank and quartile band (A = rank 1 side)",
-        columns=[Column("label", "Indicator"), Column("year", "Year"),
+        name="benchmark" if not section else f"benchmark-{section}",
+        caption=SECTION_CAPTIONS[section],
+        columns=[Column("label", "Indicator"), Column("period", "Period"),
                  Column("value", "Council"), Column("england", "England"),
                  Column("region", "Region"), Column("neighbours", "Neighbours (mean)"),
                  Column("rank", "Rank"), Column("rule", "Rank rule"),
-                 Column("quartile", "Quartile band"), Column("trend", "5-year trend")],
+                 Column("quartile", "Quartile band"), Column("trend", "5-year trend"),
+                 Column("note", "Note (* carried from another council)")],
         rows=rows, source="DfE, ONS, MHCLG and Ofsted via carecast.benchmark",
     )
 
@@ -250,9 +268,11 @@ def council(data: PublicData, code: str) -> dict[str, Any]:
     trends = [t for ind in TREND_INDICATORS if ind in data.indicators
               if (t := _trend(data, code, data.indicators[ind])) is not None]
     benchmark = _benchmark(data, code)
+    sections = {key: _benchmark(data, code, key) for key in SECTION_CAPTIONS if key}
     drivers = _drivers(data, code)
     forecast = _forecast(data, code)
-    tables = [benchmark] + [t["table"] for t in trends]
+    tables = [benchmark, *(t for t in sections.values() if t.rows)]
+    tables += [t["table"] for t in trends]
     tables += [t for t in (drivers, forecast["table"] if forecast else None) if t is not None]
     return {
         "title": c.name,
@@ -261,6 +281,9 @@ def council(data: PublicData, code: str) -> dict[str, Any]:
         "neighbours": [data.by_code[n] for n in data.neighbours(code)],
         "trends": trends,
         "benchmark": benchmark,
+        "workforce": sections["workforce"],
+        "outcomes": sections["outcomes"],
+        "assessment": sections["assessment"],
         "drivers": drivers,
         "forecast": forecast,
         "tables": tables,

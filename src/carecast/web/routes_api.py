@@ -29,6 +29,10 @@ class IndicatorOut(BaseModel):
     unit: str
     kind: str
     years: list[int]
+    period: str
+    """How a year is written: at_31_march, year_to_31_march, at_30_september..."""
+    section: str
+    """Council-page group: "" (benchmarking), workforce, outcomes or assessment."""
 
 
 class ColumnOut(BaseModel):
@@ -84,7 +88,8 @@ def councils(request: Request) -> list[CouncilOut]:
 def indicators(request: Request) -> list[IndicatorOut]:
     """Indicators the map can show, with the years each has data for."""
     d = data(request)
-    return [IndicatorOut(id=i.id, label=i.label, unit=i.unit, kind=i.kind, years=d.years(i.id))
+    return [IndicatorOut(id=i.id, label=i.label, unit=i.unit, kind=i.kind, years=d.years(i.id),
+                         period=i.period, section=i.section)
             for i in d.indicators.values()]
 
 
