@@ -27,6 +27,7 @@ from carecast.service import workspace as svc
 from carecast.service.workspace import InputError
 
 benchmarking = lazy_import("carecast.service.benchmark")
+drivers_terms = lazy_import("carecast.service.drivers_terms")
 
 CsvOpt = Annotated[Path | None, typer.Option("--csv", help="Also write the table to this CSV.")]
 XlsxOpt = Annotated[
@@ -172,6 +173,30 @@ def _over(reporting: dict[str, int] | None) -> str:
                                      "councils reported)[/]")
 
 
+def _compare_terms(ws: Any, target: str, year: int | None, json: bool,
+                   csv: Path | None, xlsx: Path | None) -> None:
+    payload, table = drivers_terms.comparison(ws, target, year)
+    if json:
+        print_json(payload)
+        return
+    lags = ", ".join(f"{t} {'/'.join(map(str, y))}" for t, y in payload["term_years"].items())
+    console.print(
+        f"[bold]{target}[/] {payload['year']}: {payload['councils']} councils, specification "
+        f"{payload['specification']}; cross-validated R² ({payload['folds']}-fold x "
+        f"{payload['repeats']}, same folds with and without); extra terms read at: {lags}")
+    console.print(f"[yellow]{payload['caveat']}[/]", highlight=False)
+    out = Table("terms added", "CV R² without", "CV R² with", "gain", "gain range",
+                "repeats improved", title="Cross-validated gain from extra terms")
+    for r in table.to_dict(orient="records"):
+        out.add_row(r["terms"], f"{r['cv_r2_without']:.3f}", f"{r['cv_r2_with']:.3f}",
+                    f"{r['gain']:+.3f}", f"{r['gain_min']:+.3f} to {r['gain_max']:+.3f}",
+                    f"{r['share_of_repeats_improved']:.0%}")
+    console.print(out)
+    _footer(payload["sources"])
+    _export(table, csv, xlsx, f"Drivers of {target}, {payload['year']}: gain from extra terms",
+            payload["sources"])
+
+
 def _footer(sources: list[str]) -> None:
     for line in dict.fromkeys([*sources, OGL_ATTRIBUTION]):
         console.print(f"[dim]{line}[/]", highlight=False)
@@ -242,6 +267,9 @@ def drivers_command(
     chart: Annotated[
         Path | None, typer.Option(help="Write an expected-versus-actual scatter (.svg).")
     ] = None,
+    compare_terms: Annotated[bool, typer.Option(
+        "--compare-terms", help="Test whether lagged workforce and assessment-factor terms "
+        "add cross-validated R² beyond the external drivers.")] = False,
     json: JsonOpt = False,
     csv: CsvOpt = None,
     xlsx: XlsxOpt = None,
@@ -251,6 +279,9 @@ def drivers_command(
     if chart is not None and chart.suffix.lower() != ".svg":
         raise InputError("charts are written as SVG; use a .svg file name", file=str(chart))
     highlight = svc.council(council).code if council else None
+    if compare_terms:
+        _compare_terms(svc.open_workspace(workspace), target, year, json, csv, xlsx)
+        return
     model, summary = benchmarking.drivers(svc.open_workspace(workspace), target, year)
     preds = pd.DataFrame(summary["councils_table"]).set_index("code")
     if chart is not None:
@@ -264,13 +295,18 @@ def drivers_command(
         print_json(summary)
         return
     console.print(
-        f"[bold]{target}[/] {summary['year']}: {summary['councils']} councils; in-sample "
-        f"R² {summary['r2']:.2f}, cross-validated R² {summary['cv_r2']:.2f} "
-        f"({model.folds}-fold x {model.repeats})"
+        f"[bold]{target}[/] {summary['year']}: {summary['councils']} councils; specification "
+        f"[bold]{summary['specification']}[/] (log scale); in-sample R² {summary['r2']:.2f} "
+        f"({summary['r2_scale']}), cross-validated R² {summary['cv_r2']:.2f} "
+        f"({model.folds}-fold x {model.repeats}), nested cross-validated R² "
+        f"{summary['nested_cv_r2']:.2f}"
     )
+    console.print(f"[yellow]{summary['caveat']}[/]", highlight=False)
     years = ", ".join(f"{k} {'/'.join(map(str, v))}" for k, v in summary["driver_years"].items())
     console.print(f"[dim]Driver years used (nearest to {summary['year']}): {years}[/]")
-    coefs = Table("term", "coef", "95% CI", "p", "effect per SD", title="Coefficients")
+    vif = {v["term"]: v["vif"] for v in summary["vif"]}
+    coefs = Table("term", "coef (log scale)", "95% CI", "p", "effect per SD", "VIF",
+                  title="Coefficients")
     for c in summary["coefficients"]:
         coefs.add_row(
             c["term"],
@@ -278,8 +314,12 @@ def drivers_command(
             f"{c['ci_lower']:,.3f} to {c['ci_upper']:,.3f}",
             f"{c['p_value']:.3f}",
             f"{c['effect_per_sd']:,.2f}",
+            _fmt(vif.get(c["term"])),
         )
     console.print(coefs)
+    for c in summary["carried"]:
+        console.print(f"[dim]{c['name']}: {', '.join(c['terms'])} carried from another council "
+                      "(predecessor or shared service).[/]")
     for key, word in (("above_expectation", "above"), ("below_expectation", "below")):
         names = ", ".join(f"{c['name']} ({c['residual']:+,.1f})" for c in summary[key])
         console.print(f"Significantly {word} expectation (outside 95% PI): {names or 'none'}")

@@ -184,11 +184,14 @@ def _drivers(data: PublicData, code: str) -> Table | None:
     rows = []
     for row in data.driver_rows(code):
         label = bench.measure_label(row["measure"])
+        carried = row.get("carried") or []
         rows.append({"label": label, "year": row["year"], "actual": row["actual"],
                      "expected": row["expected"], "lower": row["lower"], "upper": row["upper"],
                      "position": {"above": "above expectation", "below": "below expectation",
                                   "within": "within expectation"}.get(row["position"],
-                                                                      row["position"])})
+                                                                      row["position"]),
+                     "carried": ("carried from another council: " + ", ".join(carried))
+                     if carried else ""})
     if not rows:
         return None
     return Table(
@@ -200,8 +203,10 @@ def _drivers(data: PublicData, code: str) -> Table | None:
                  Column("actual", "Actual", "number"), Column("expected", "Expected", "number"),
                  Column("lower", "95% interval, lower", "number"),
                  Column("upper", "95% interval, upper", "number"),
-                 Column("position", "Compared with expectation")],
-        rows=rows, source="carecast.benchmark.drivers (OLS on published drivers)",
+                 Column("position", "Compared with expectation"),
+                 Column("carried", "Note")],
+        rows=rows, source="carecast.benchmark.drivers (OLS on the log scale on published "
+        "drivers; correlation, not cause)",
     )
 
 
@@ -285,6 +290,7 @@ def council(data: PublicData, code: str) -> dict[str, Any]:
         "outcomes": sections["outcomes"],
         "assessment": sections["assessment"],
         "drivers": drivers,
+        "drivers_caveat": next(iter(data.drivers.values()))["caveat"] if data.drivers else "",
         "forecast": forecast,
         "tables": tables,
     }
