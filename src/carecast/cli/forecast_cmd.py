@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -24,9 +24,11 @@ from carecast.service import workspace as svc
 from carecast.service.workspace import InputError
 
 forecasting = lazy_import("carecast.service.forecast")
+children_in_need = lazy_import("carecast.service.cin")
 SUPPRESS_BELOW = 5
 
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV instead of tables.")]
+DEFAULT_BACKTEST = Path("bench/results/backtest.json")
 SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); default local."),
@@ -37,6 +39,15 @@ ModelOpt = Annotated[str | None, typer.Option(
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="Override a parameter for this run, NAME=VALUE (repeatable), e.g. "
     "costs.inflation_assumption=high.")]
+MeasureOpt = Annotated[str, typer.Option(
+    "--measure", help="cla (children looked after, default) or cin (children in need, "
+    "child protection plans and referrals; see docs/forecasting.md).")]
+
+
+def _measure(name: str) -> str:
+    if name not in ("cla", "cin"):
+        raise InputError(f"--measure must be cla or cin, not '{name}'")
+    return name
 
 
 def _span(text: str, unit_default: str) -> tuple[int, str]:
@@ -89,12 +100,22 @@ def forecast(
         "--costs", help="Also spend by financial year with intervals, the unit costs used "
         "and RO3 actual spend (see docs/costs.md).")] = False,
     set_: SetOpt = None,
+    measure: MeasureOpt = "cla",
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Forecast children looked after, starts and ceased with 80% and 95% intervals."""
     ws = svc.open_workspace(workspace)
+    if _measure(measure) == "cin":
+        if not all_councils and council is None:
+            raise InputError("name a council or use --all")
+        years, _ = _span(horizon, "y")
+        frame = children_in_need.forecast(ws, None if all_councils else council, horizon=years,
+                                          origin=origin, draws=draws, seed=seed)
+        _emit(frame, as_json, as_csv, "Children in need, child protection plans and referrals "
+              f"forecast from {int(frame['period'].min()) - 1} (years ending 31 March)")
+        return
     if ssda903:
         _forecast_records(ws, council, horizon, reference_window, draws, population, seed,
                           as_json, as_csv, costs)
@@ -211,20 +232,26 @@ def backtest(
     horizons: Annotated[str, typer.Option(help="Comma-separated horizons in years.")] = "1,3",
     draws: Annotated[int | None, typer.Option(
         help="Monte Carlo draws per origin (default model.draws).")] = None,
-    out: Annotated[Path, typer.Option(help="Where to write the JSON results.")] = Path(
-        "bench/results/backtest.json"),
+    out: Annotated[Path, typer.Option(
+        help="Where to write the JSON results (--measure cin: backtest_cin.json).")
+    ] = DEFAULT_BACKTEST,
     model_name: ModelOpt = None,
     scheduler: SchedulerOpt = None,
+    measure: MeasureOpt = "cla",
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Re-run every council model at every origin beside naive baselines; targets are
-    checked for ``--model``."""
+    checked for ``--model``. ``--measure cin`` backtests the children in need model at
+    origins 2016-2023 against persistence (default output bench/results/backtest_cin.json)."""
     try:
         hs = sorted({int(h) for h in horizons.split(",")})
     except ValueError:
         raise InputError(f"--horizons must be whole years like 1,3, not '{horizons}'") from None
     ws = svc.open_workspace(workspace)
+    if _measure(measure) == "cin":
+        _backtest_cin(ws, hs, draws, out, scheduler, as_json)
+        return
     n_models = forecasting.n_backtest_models()
     with Progress(console=console, transient=True, disable=as_json) as bar:
         task = bar.add_task(f"backtesting {n_models} models", total=n_models)
@@ -246,3 +273,27 @@ def backtest(
     console.print(table)
     for t in payload["targets"]:
         console.print(f"{'met' if t['met'] else 'NOT met'}: {t['target']} (measured {t['value']})")
+
+
+def _backtest_cin(ws: svc.Workspace, horizons: list[int], draws: int | None, out: Path,
+                  scheduler: Any, as_json: bool) -> None:
+    if out == DEFAULT_BACKTEST:
+        out = out.with_name("backtest_cin.json")
+    with Progress(console=console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("backtesting the children in need model", total=2)
+        payload = children_in_need.run_backtest(ws, horizons, draws, scheduler,
+                                                lambda: bar.advance(task))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(payload, indent=2) + "\n")
+    if as_json:
+        print_json(payload)
+        return
+    table = Table(title=f"Backtest, children in need, councils, origins 2016-2023 ({out})")
+    for c in ("model", "measure", "horizon", "MAPE %", "bias %", "80% cover", "95% cover",
+              "MAPE / persistence"):
+        table.add_column(c)
+    for r in payload["councils"]:
+        table.add_row(r["model"], r["measure"], str(r["horizon"]), f"{r['mape']:.2f}",
+                      f"{r['bias']:+.2f}", f"{r['coverage_80']:.1f}", f"{r['coverage_95']:.1f}",
+                      f"{r['mape_ratio_to_persistence']:.3f}")
+    console.print(table)

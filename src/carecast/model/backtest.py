@@ -22,6 +22,8 @@ _ACTUAL = {"cla_at_31_march": "stock", "cla_started": "starts", "cla_ceased": "c
 
 
 def _actuals(data: CouncilData) -> pd.DataFrame:
+    if hasattr(data, "actuals"):  # other panels (children in need) say what their actuals are
+        return data.actuals()
     frames = []
     for measure, attr in _ACTUAL.items():
         values = getattr(data, attr)

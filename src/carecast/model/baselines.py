@@ -37,8 +37,9 @@ class _Baseline:
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
         end = len(d.years) - 1
         draws = {}
-        for measure, attr in _SERIES.items():
-            z = getattr(d, attr)
+        series = (d.measures() if hasattr(d, "measures")  # other panels name their series
+                  else {m: getattr(d, a) for m, a in _SERIES.items()})
+        for measure, z in series.items():
             point = self._point(z, end, horizon)
             out = np.empty((n, len(d.codes), horizon))
             for h in range(1, horizon + 1):
