@@ -13,6 +13,7 @@ from carecast.cli.benchmark_cmd import benchmark, drivers_command, neighbours_co
 from carecast.cli.forecast_cmd import backtest, forecast
 from carecast.cli.history_cmd import app as history_app
 from carecast.cli.scenario_cmd import app as scenario_app
+from carecast.cli.workforce_cmd import workforce
 
 app = typer.Typer(
     name="carecast",
@@ -30,6 +31,7 @@ app.command("backtest")(backtest)
 app.command("benchmark")(benchmark)
 app.command("neighbours")(neighbours_command)
 app.command("drivers")(drivers_command)
+app.command("workforce")(workforce)
 
 app.command("serve")(serve_cmd.serve)
 app.add_typer(users_cmd.app, name="users")

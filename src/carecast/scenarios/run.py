@@ -29,6 +29,7 @@ import pandas as pd
 from carecast import params
 from carecast.costs import base as cost_base
 from carecast.costs import unit_costs
+from carecast.costs import workforce as wf
 from carecast.costs.calendar import financial_year, yearly_child_weeks
 from carecast.costs.spend import children_by_category
 from carecast.data.councils import lookup
@@ -51,6 +52,7 @@ from carecast.scenarios.schema import (
     PlacementMoveLever,
     Scenario,
     UnitCostLever,
+    WorkforceLever,
 )
 
 STAT_COLUMNS = ["mean", "lo_80", "hi_80", "lo_95", "hi_95"]
@@ -70,6 +72,7 @@ class Baseline:
     horizon: int
     draws: int
     seed: int
+    workforce: wf.Position | None = None  # published social workers (recruitment lever)
 
     @property
     def years(self) -> np.ndarray:
@@ -108,7 +111,8 @@ def prepare(ws: Workspace, councils: list[str] | None = None, *, draws: int | No
     first_mean = projection.draws["cla_at_31_march"][..., 0].mean(axis=0)
     costs = cost_base.resolve(ws, shares.mix, years, rates.origin, rates.stock0, first_mean)
     return Baseline(model=fitted, rates=rates, projection=projection, shares=shares,
-                    costs=costs, selected=selected, horizon=horizon, draws=draws, seed=seed)
+                    costs=costs, selected=selected, horizon=horizon, draws=draws, seed=seed,
+                    workforce=wf.load_position(ws, codes))
 
 
 @dataclass(frozen=True)
@@ -211,7 +215,7 @@ def _outcome(baseline: Baseline, side: Scenario | None, costs: dict[str, np.ndar
     weeks = {c: yearly_child_weeks(v[..., 0], v[..., 1:]) for c, v in by_cat.items()}
     return outcome(side.levers if side is not None else [], b.years,
                    fc.draws["cla_at_31_march"], fc.draws["cla_started"],
-                   fc.draws["cla_ceased"], by_cat, weeks, costs)
+                   fc.draws["cla_ceased"], by_cat, weeks, costs, workforce=b.workforce)
 
 
 def baseline_outcome(baseline: Baseline) -> Outcome:
@@ -223,8 +227,8 @@ def baseline_outcome(baseline: Baseline) -> Outcome:
 
 def outcome(levers: list[Any], years: np.ndarray, stock: np.ndarray, entries: np.ndarray,
             exits: np.ndarray, by_category: dict[str, np.ndarray],
-            child_weeks: dict[str, np.ndarray], costs: dict[str, np.ndarray]
-            ) -> tuple[Outcome, np.ndarray]:
+            child_weeks: dict[str, np.ndarray], costs: dict[str, np.ndarray], *,
+            workforce: wf.Position | None = None) -> tuple[Outcome, np.ndarray]:
     """Cost one side from its simulated children (shared by the council and record-level
     paths): child-weeks x unit costs (councils, years) after the cost-only levers (unit
     cost changes; foster carers, whose recruitment cost is returned as extra investment,
@@ -250,8 +254,34 @@ def outcome(levers: list[Any], years: np.ndarray, stock: np.ndarray, entries: np
         if isinstance(lever, FosterCarersLever):
             premium = lever.ifa_minus_in_house_gbp_per_week * fostering_index
             total = total - yearly_child_weeks(swapped[..., 0], swapped[..., 1:]) * premium[None]
+        elif isinstance(lever, WorkforceLever):
+            total = total - workforce_savings(lever, years, workforce)[None]
     return Outcome(stock=stock, entries=entries, exits=exits, by_category=by_category,
                    child_weeks=child_weeks, spend_gbp=spend, total_gbp=total), extra
+
+
+def workforce_savings(lever: WorkforceLever, years: np.ndarray, workforce: wf.Position | None
+                      ) -> np.ndarray:
+    """Savings (councils, years) of a recruitment-and-retention lever: agency FTE converted
+    x the agency premium (``workforce.agency_premium``, which a scenario may override) x
+    weeks, plus leavers avoided x cost per leaver, each x phase, in cash of each year (the
+    premium grown by the GDP deflator from its price year)."""
+    if workforce is None:
+        raise InputError("the workforce lever needs a council's published social workers: "
+                         "run it on the council-level model (without --ssda903)")
+    phase = phase_fraction(lever.start, lever.phase_in_years, years)
+    saving = np.zeros((len(workforce.codes), len(years)))
+    if lever.agency_rate_percent is not None:
+        target = (workforce.england_agency_rate if lever.agency_rate_percent == "england"
+                  else float(lever.agency_rate_percent) / 100)
+        converted = np.nan_to_num(wf.agency_fte_converted(workforce, target))
+        saving += converted[:, None] * wf.premium_path_gbp_per_year(years)[None]
+    if lever.turnover_rate_percent is not None:
+        target = (workforce.england_turnover_rate if lever.turnover_rate_percent == "england"
+                  else float(lever.turnover_rate_percent) / 100)
+        avoided = np.nan_to_num(wf.leavers_avoided(workforce, target))
+        saving += (avoided * lever.cost_gbp_per_leaver)[:, None]
+    return saving * phase[None]
 
 
 def investment_gbp(scenario: Scenario, years: np.ndarray) -> np.ndarray:

@@ -1,9 +1,10 @@
 """The scenario file: a named set of service-level changes to a baseline forecast.
 
 A scenario is a *delta*, never an edit: it lists levers (entries, exits, placement mix, unit
-costs), an investment and optional parameter overrides, each with a start date and a
-phase-in. ``a + b`` composes two scenarios; where both name the same lever or investment,
-or override the same parameter date, the later one wins. Files are YAML; a bad file raises
+costs, recruitment and retention of social workers), an investment and optional parameter
+overrides, each with a start date and a phase-in. ``a + b`` composes two scenarios; where
+both name the same lever or investment, or override the same parameter date, the later one
+wins. Files are YAML; a bad file raises
 :class:`~carecast.data.errors.InputError` naming the file, line and key.
 """
 
@@ -135,8 +136,33 @@ class UnitCostLever(_Lever):
     change_percent: float = Field(ge=-100, le=500)
 
 
+class WorkforceLever(_Lever):
+    """Recruitment and retention of children's social workers: a lower agency share and/or
+    lower turnover. Agency FTE converted to employed FTE saves the agency premium
+    (``workforce.agency_premium``, a parameter the scenario may override, grown by the GDP
+    deflator from its price year); each leaver avoided saves ``cost_gbp_per_leaver``
+    (recruitment and induction: the user's stated assumption, 0 unless given). Targets are
+    percentages of FTE, or "england" for England's rate at the latest 30 September count;
+    the baseline is the council's own published workforce then. Council-level model only."""
+
+    kind: Literal["workforce"]
+    agency_rate_percent: float | Literal["england"] | None = None
+    turnover_rate_percent: float | Literal["england"] | None = None
+    cost_gbp_per_leaver: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _targets(self) -> WorkforceLever:
+        if self.agency_rate_percent is None and self.turnover_rate_percent is None:
+            raise ValueError("give agency_rate_percent and/or turnover_rate_percent")
+        for value in (self.agency_rate_percent, self.turnover_rate_percent):
+            if isinstance(value, float) and not 0 <= value <= 100:
+                raise ValueError("target rates are percentages from 0 to 100")
+        return self
+
+
 Lever = Annotated[
-    EntriesLever | ExitsLever | PlacementMoveLever | FosterCarersLever | UnitCostLever,
+    EntriesLever | ExitsLever | PlacementMoveLever | FosterCarersLever | UnitCostLever
+    | WorkforceLever,
     Field(discriminator="kind"),
 ]
 
@@ -279,7 +305,8 @@ def parse(text: str, *, file: str | Path = "<scenario>") -> Scenario:
         error = exc.errors()[0]
         loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p in
                                                    {"entries", "exits", "placement_move",
-                                                    "foster_carers", "unit_cost"}))
+                                                    "foster_carers", "unit_cost",
+                                                    "workforce"}))
         key = ".".join(str(p) for p in loc) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
         raise InputError(f"{message} (key '{key}')", file=file, row=_line_of(node, loc),

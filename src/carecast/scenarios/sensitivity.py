@@ -21,8 +21,10 @@ from carecast.scenarios.schema import Scenario
 NUMERIC = ("reduce_percent", "reduce_per_year", "raise_percent", "shorten_time_percent",
            "children_per_year", "carers_per_year", "children_per_carer",
            "ifa_minus_in_house_gbp_per_week", "cost_gbp_per_carer", "change_percent",
-           "phase_in_years")
-LIMITS = {"reduce_percent": 100.0, "shorten_time_percent": 95.0, "children_per_carer": 6.0}
+           "phase_in_years", "agency_rate_percent", "turnover_rate_percent",
+           "cost_gbp_per_leaver")
+LIMITS = {"reduce_percent": 100.0, "shorten_time_percent": 95.0, "children_per_carer": 6.0,
+          "agency_rate_percent": 100.0, "turnover_rate_percent": 100.0}
 
 
 def _npv(baseline: Baseline, scenario: Scenario, **kw: Any) -> float:
