@@ -74,7 +74,9 @@ def test_benchmark_table_matches_the_benchmark_api(app, client) -> None:
 
     page = client.get("/api/councils/926").json()
     table = next(t for t in page["tables"] if t["name"] == "benchmark")
-    assert len(table["rows"]) == len(indicators.registry())
+    sections = [t for t in page["tables"] if t["name"].startswith("benchmark")]
+    assert sum(len(t["rows"]) for t in sections) == len(indicators.registry())
+    assert len(table["rows"]) == sum(1 for i in indicators.registry().values() if not i.section)
     expected = compare.benchmark(app.state.data.ws, "926", "cla_rate")
     row = next(r for r in table["rows"] if r["label"] == expected["label"])
     assert row["rank"] == f"{expected['rank']} of {expected['rank_of']}"
@@ -162,3 +164,35 @@ def test_security_headers_on_every_page(client) -> None:
     headers = client.get("/").headers
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_norfolk_workforce_and_outcomes_sections_equal_the_published_files(client) -> None:
+    page = client.get("/api/councils/926").json()
+    workforce = next(t for t in page["tables"] if t["name"] == "benchmark-workforce")
+    turnover = next(r for r in workforce["rows"] if r["label"] == "Social worker turnover rate")
+    assert turnover["value"] == "12.4%" and turnover["period"] == "at 30 September 2024"
+    assert turnover["england"] == "13.9%"
+    outcomes = next(t for t in page["tables"] if t["name"] == "benchmark-outcomes")
+    eet = next(r for r in outcomes["rows"]
+               if r["label"] == "Care leavers aged 19-21 in education, employment or training")
+    count = bundled_value("care_leavers_19_21_eet", "926", 2024)
+    base = bundled_value("care_leavers_19_21_activity_total", "926", 2024)
+    assert eet["value"] == f"{count / base * 100:.1f}%"
+    assert eet["period"] == "year ending 31 March 2024"
+    html = client.get("/council/926").text
+    for heading in ('id="workforce">Workforce</h2>', 'id="outcomes">Outcomes</h2>',
+                    "Factors identified at the end of assessment"):
+        assert heading in html
+    indicators = {i["id"]: i for i in client.get("/api/indicators").json()}
+    assert indicators["sw_turnover"]["period"] == "at_30_september"
+    assert indicators["sw_turnover"]["section"] == "workforce"
+    body = client.get("/api/map", params={"indicator": "sw_turnover", "year": 2024}).json()
+    assert body["values"]["926"] == 12.4
+    assert "at 30 September 2024" in client.get("/", params={"indicator": "sw_turnover"}).text
+
+
+def test_workforce_table_downloads_with_licence(client) -> None:
+    response = client.get("/council/926", params={"format": "csv", "table": "benchmark-workforce"})
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    assert "Social worker turnover rate" in text and OGL_ATTRIBUTION in text

@@ -155,7 +155,10 @@ class CinModel:
         if len(d.years) < 4:
             raise ValueError("the CIN model needs at least four published years")
         window, decay = int(s["window"]), float(s["decay"])  # type: ignore[arg-type]
-        pop = _fill(d.population)
+        # Denominators: carried forward, and back to years before a council's first published
+        # population within the data up to the origin (Dorset and BCP before 2020); a council
+        # with none at all is modelled on its counts (population 1).
+        pop = pd.DataFrame(d.population).ffill(axis=1).bfill(axis=1).fillna(1.0).to_numpy()
         end = len(d.years) - 1
         steps = np.arange(1, self.max_horizon + 1)
         self.centre_, self.noise_, self.reversion_ = {}, {}, {}
@@ -221,6 +224,7 @@ class CinModel:
         transient, poisson, walk = np.clip(coef, 1e-5, None)
         common_var = min(float(np.mean(np.square(common))) if common else 0.0, walk)
         last = _fill(counts)[:, -1]
+        last = np.where(np.isfinite(last), last, np.nanmedian(last))
         return {
             "transient": np.sqrt(transient + poisson / np.clip(last, 0.5, None)),
             "walk": np.full(len(last), np.sqrt(max(walk - common_var, 1e-6))),
