@@ -72,3 +72,8 @@ def test_open_model_overlap_with_official_is_reported(workspace) -> None:
     assert stats["councils"] == 153
     assert sum(stats["distribution"].values()) == 153
     assert 0 < stats["mean"] < 10
+
+
+def test_features_carried_from_cumbria_are_flagged(workspace) -> None:
+    assert "idaci" in neighbours.compare(workspace, "942")["carried_features"]
+    assert neighbours.compare(workspace, "926")["carried_features"] == []

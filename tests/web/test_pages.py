@@ -196,3 +196,12 @@ def test_workforce_table_downloads_with_licence(client) -> None:
     assert response.status_code == 200
     text = response.content.decode("utf-8-sig")
     assert "Social worker turnover rate" in text and OGL_ATTRIBUTION in text
+
+
+def test_tables_of_years_say_what_a_year_means(client) -> None:
+    page = client.get("/api/compare", params={"councils": ["926"],
+                                              "indicator": "sw_turnover"}).json()
+    assert "(2024 = at 30 September 2024)" in page["tables"][0]["caption"]
+    council = client.get("/api/councils/926").json()
+    trend = next(t for t in council["tables"] if t["name"] == "trend-cla_rate")
+    assert "(2024 = year ending 31 March 2024)" in trend["caption"]

@@ -206,6 +206,7 @@ def compare(ws: Workspace, code: str, edition: int = 2025) -> dict[str, Any]:
             "codes": [c for c in off if c in set(opn)],
             "count": len(set(off) & set(opn)),
         },
+        "carried_features": carried_features(ws, council.code),
         "model_overlap": average_overlap(model, edition),
         "sources": [
             _citation("stat_neighbours"),
@@ -213,6 +214,20 @@ def compare(ws: Workspace, code: str, edition: int = 2025) -> dict[str, Any]:
             OGL_ATTRIBUTION,
         ],
     }
+
+
+def carried_features(ws: Workspace, code: str) -> list[str]:
+    """Open-model features whose value for ``code`` was carried from another council (for
+    Cumberland and Westmorland & Furness, Cumbria's 2019 IMD)."""
+    panel = store.la_panel(ws)
+    out = []
+    for var in spec_variables():
+        years = panel.series(code, var.measure).index
+        if len(years):
+            used = int(min(years, key=lambda y: (abs(y - var.year), y > var.year)))
+            if panel.is_filled(code, used, var.measure):
+                out.append(var.name)
+    return out
 
 
 def _citation(dataset: str) -> str:

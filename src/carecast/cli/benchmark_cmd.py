@@ -253,6 +253,9 @@ def neighbours_command(
         f"{stats['councils']} councils the open model reproduces {stats['mean']} of the "
         f"official {stats['edition']} neighbours on average."
     )
+    if result["carried_features"]:
+        console.print(f"[dim]{c['name']}: {', '.join(result['carried_features'])} carried from "
+                      "a predecessor council in the open model's features.[/]")
     _footer(result["sources"])
     _export(frame, csv, xlsx, f"Statistical neighbours of {c['name']}", result["sources"])
 

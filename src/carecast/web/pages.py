@@ -37,6 +37,12 @@ def _fmt(indicator: Indicator) -> Callable[[float | None], str]:
     return lambda v: format_value(v, kind)
 
 
+def _by_year(indicator: Indicator, year: int) -> str:
+    """A table-of-years caption saying what a year means, e.g. "(2024 = at 30 September 2024)"."""
+    return (f"{indicator.label} ({indicator.unit}) by year ({year} = "
+            f"{indicator.period_label(year)})")
+
+
 def choose(data: PublicData, indicator: str | None, year: int | None) -> tuple[Indicator, int]:
     """The indicator and year a map shows: the asked-for ones when valid, else defaults."""
     chosen = indicator if indicator in data.indicators else DEFAULT_INDICATOR
@@ -129,8 +135,7 @@ def _trend(data: PublicData, code: str, indicator: Indicator) -> dict[str, Any] 
                                    "England and statistical neighbours",
                                    description=summary, fmt=fmt),
         "legend": charts.line_legend([Series(n, p) for n, p in lines]),
-        "table": _lines_table(f"trend-{indicator.id}",
-                              f"{indicator.label} ({indicator.unit}) by year", lines,
+        "table": _lines_table(f"trend-{indicator.id}", _by_year(indicator, latest_year), lines,
                               _kind(indicator), indicator.citation),
     }
 
@@ -315,7 +320,7 @@ def compare(data: PublicData, codes: list[str], indicator_id: str | None) -> dic
                                    description=f"Lines for {names} and England by year.",
                                    fmt=_fmt(indicator)) if chosen else None,
         "legend": charts.line_legend([Series(n, p) for n, p in lines]),
-        "tables": [_lines_table("compare", f"{indicator.label} ({indicator.unit}) by year",
+        "tables": [_lines_table("compare", _by_year(indicator, max(data.years(indicator.id))),
                                 lines, _kind(indicator), indicator.citation)] if chosen else [],
     }
 
