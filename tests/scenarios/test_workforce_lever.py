@@ -22,50 +22,54 @@ levers:
     cost_gbp_per_leaver: 12000
 investment:
   - {start: 2026-04-01, gbp_per_year: 50000}
-inflation_percent: 0
 """
+NO_INVESTMENT = LEVER.split("investment:")[0]
+
+
+def _council(baseline: run.Baseline, code: str) -> tuple[int, int]:
+    """(index among all councils, index among the councils the run reports)."""
+    return (int(np.flatnonzero(baseline.rates.codes == code)[0]),
+            int(np.flatnonzero(baseline.codes == code)[0]))
 
 
 def test_workforce_savings_are_the_agency_premium_and_leavers_avoided(baseline):
     scenario = schema.parse(LEVER)
     result = run.run(baseline, scenario)
     position = baseline.workforce
-    i = int(np.flatnonzero(baseline.rates.codes == "926")[0])
+    i, j = _council(baseline, "926")
     converted = max(position.agency_fte[i] - 0.02 * position.total_fte[i], 0)
     avoided = max(position.leavers_fte[i] - 0.05 * position.employed_fte[i], 0)
-    yearly = converted * 520 * wf.weeks_per_year() + avoided * 12000
-    phase = phase_fraction(scenario.levers[0].start, 2, baseline.years)
-    expected = yearly * phase - np.where(phase_fraction(scenario.investment[0].start, 0,
-                                                        baseline.years) > 0, 50000, 0)
-    net = result.appraisal.net_savings_gbp[:, i]
+    years = result.appraisal.years
+    premium = wf.premium_path_gbp_per_year(years)
+    # 2026-27 is a year after the premium's 2025-26 prices: grown by the 2% GDP deflator.
+    assert years[0] == 2027 and premium[0] == pytest.approx(520 * wf.weeks_per_year() * 1.02)
+    phase = phase_fraction(scenario.levers[0].start, 2, years)
+    expected = (converted * premium + avoided * 12000) * phase - 50000
+    net = result.appraisal.net_savings_gbp[:, j]
     np.testing.assert_allclose(net, np.broadcast_to(expected, net.shape), rtol=1e-9)
     np.testing.assert_array_equal(result.changed.stock, result.baseline.stock)
-    assert np.isfinite(result.appraisal.npv_gbp[:, i]).all()
+    assert np.isfinite(result.appraisal.npv_gbp[:, j]).all()
     summary = result.to_frames()["summary"]
     payback = summary[(summary["la_code"] == "926") & (summary["measure"] == "payback_year")]
     assert payback["mean"].iloc[0] == 2027  # savings beat the investment in its first year
 
 
 def test_the_premium_parameter_can_be_overridden_by_the_scenario(baseline):
-    plain = run.run(baseline, schema.parse(LEVER.replace("investment:\n  - {start: 2026-04-01,"
-                                                         " gbp_per_year: 50000}\n", "")))
+    agency_only = NO_INVESTMENT.replace("cost_gbp_per_leaver: 12000", "cost_gbp_per_leaver: 0")
+    plain = run.run(baseline, schema.parse(agency_only))
     doubled = run.run(baseline, schema.parse(
-        LEVER.replace("investment:\n  - {start: 2026-04-01, gbp_per_year: 50000}\n", "")
-        .replace("cost_gbp_per_leaver: 12000", "cost_gbp_per_leaver: 0")
-        + "parameter_changes:\n  workforce.agency_premium: {2020-01-01: 1040}\n"))
-    agency_only = run.run(baseline, schema.parse(
-        LEVER.replace("investment:\n  - {start: 2026-04-01, gbp_per_year: 50000}\n", "")
-        .replace("cost_gbp_per_leaver: 12000", "cost_gbp_per_leaver: 0")))
+        agency_only + "parameter_changes:\n  workforce.agency_premium: {2025-10-13: 1040}\n"))
     np.testing.assert_allclose(doubled.appraisal.net_savings_gbp,
-                               2 * agency_only.appraisal.net_savings_gbp)
-    assert (plain.appraisal.net_savings_gbp >= agency_only.appraisal.net_savings_gbp).all()
+                               2 * plain.appraisal.net_savings_gbp)
+    with_leavers = run.run(baseline, schema.parse(NO_INVESTMENT))
+    assert (with_leavers.appraisal.net_savings_gbp >= plain.appraisal.net_savings_gbp).all()
 
 
 def test_england_targets_and_the_preset_run(baseline):
     result = run.run(baseline, schema.load("recruitment_retention"))
     position = baseline.workforce
-    above = position.agency_rate > position.england_agency_rate
-    savings = result.appraisal.net_savings_gbp + result.investment_gbp[None]
+    above = (position.agency_rate > position.england_agency_rate)[baseline.selected]
+    savings = result.appraisal.net_savings_gbp + result.appraisal.investment_gbp
     assert (savings[:, ~above] == 0).all()
     assert (savings[:, above][..., -1] > 0).all()
 

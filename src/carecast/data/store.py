@@ -244,6 +244,10 @@ def _build_area_panel(ws: Workspace, level: str) -> Panel:
     else:
         groups = {r: g["code"].tolist() for r, g in table.groupby("region_code")}
     summed, reporting = _aggregate(la, groups)
+    if len(published):
+        # Rates whose parts the area publishes are DfE's own (England's CIN rate 2024 is
+        # 332.9 on DfE's denominator, not 331.4 over the councils' sum).
+        published = _add_derived(published)
     values = published.combine_first(summed) if len(published) else summed
     if len(published):
         # A published figure covers every council; only summed figures carry a count.

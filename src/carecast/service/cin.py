@@ -7,7 +7,6 @@ machinery (:func:`carecast.model.backtest`) against persistence.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -79,7 +78,6 @@ def run_backtest(ws: Workspace, horizons: Iterable[int] = (1, 3), n_draws: int |
 
     fitted = CinModel(n_draws=10).fit(data)
     return {
-        "generated": dt.date.today().isoformat(),
         "command": "carecast backtest --measure cin --horizons " + ",".join(map(str, horizons)),
         "origins": [ORIGINS.start, ORIGINS.stop - 1],
         "n_draws": n_draws,
