@@ -44,10 +44,11 @@ def test_high_rate_councils_are_pulled_down(fitted, data):
 
 def test_direct_model_alone_is_a_level_weight_of_one(data):
     direct = PooledModel(level_weight=1.0, relative_weight=0.0, n_draws=200).fit(data, 2021)
-    mean = direct.project(2).draws["cla_at_31_march"].mean(0)
+    # The move is fixed at fit from a 10-year, 200-draw, seed-0 projection: the same one.
+    mean = direct.project(10, random_state=0).draws["cla_at_31_march"].mean(0)[:, :2]
     expected = direct.stock0_[:, None] * np.exp(direct.log_change_[:, :2])
-    ok = expected > 40  # tiny councils may hit the zero-exit cap
-    np.testing.assert_allclose(mean[ok], expected[ok], rtol=1e-6)
+    ok = expected > 40  # tiny councils may hit the zero-exit cap (others, in a few draws)
+    np.testing.assert_allclose(mean[ok], expected[ok], rtol=1e-3)
 
 
 

@@ -465,6 +465,61 @@ def build_cla_characteristics(src: Sources) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
+AGE_UASC_SFR = {  # year -> the SFR underlying-data file with CLA at 31 March by age and UASC
+    2011: "2011_SFR21_CLA.csv", 2012: "2012_SFR20_CLA2012.csv", 2013: "2013_SFR36_CLA2013.csv",
+    2014: "2014_SFR36_CLA2014.csv", 2015: "2015_SFR34_CLA2015.csv",
+    2016: "2016_SFR41_CLA2016.csv", 2017: "2017_SFR50_CLA2017.csv",
+}
+AGE_UASC_EES = {  # measure -> (cla_group, characteristic) in the 2020-2024 characteristics file
+    "cla_at_31_march": ("Age group", "Total"),
+    "cla_aged_16_plus_at_31_march": ("Age group", "16 years and over"),
+    "cla_uasc_at_31_march": ("Unaccompanied asylum-seeking children", "UASC"),
+}
+
+
+def _age_uasc_rows(year: pd.Series, level: pd.Series, area: pd.Series, measure: str,
+                   raw: pd.Series, file: str, column: str) -> pd.DataFrame:
+    value, flag = parse_numbers(raw, file=file, column=column)
+    return pd.DataFrame({"year": year.astype(int).to_numpy(), "level": level.to_numpy(),
+                         "area_code": area.to_numpy(), "measure": measure,
+                         "value": value.to_numpy(), "flag": flag.to_numpy(), "source": file})
+
+
+def build_cla_age_uasc(src: Sources) -> pd.DataFrame:
+    """Children looked after at 31 March in total, aged 16 and over, and unaccompanied
+    asylum-seeking (UASC), for councils and England: SFR underlying data 2011-2017 and the
+    characteristics file 2020-2024 (DfE publishes no council breakdown for 2018-2019 here).
+    Totals come from the same file as their parts, so shares are consistent."""
+    frames = []
+    for year, name in AGE_UASC_SFR.items():
+        file = f"cla/raw_sfr_2010_2017/{name}"
+        raw = pd.read_csv(src.path(file), dtype=str, encoding="latin-1")
+        raw.columns = [c.strip() for c in raw.columns]
+        kind = raw["geog_l"].str.strip().str.upper()
+        raw, kind = raw[kind.isin(["LA", "NATIONAL"])], kind[kind.isin(["LA", "NATIONAL"])]
+        level = kind.map({"LA": "la", "NATIONAL": "england"})
+        area = raw["geog_c"].str.strip().where(level == "la", ENGLAND)
+        years = pd.Series(year, index=raw.index)
+        for measure, column in (("cla_at_31_march", f"CLA_Mar{year}"),
+                                ("cla_aged_16_plus_at_31_march", "CLA_16over"),
+                                ("cla_uasc_at_31_march", "CLA_UASC")):
+            frames.append(_age_uasc_rows(years, level, area, measure, raw[column], file, column))
+    file = CHARACTERISTIC_FILES["at_31_march"]
+    raw = src.csv(file)
+    raw = raw[raw["geographic_level"].isin(["National", "Local authority"])]
+    level = raw["geographic_level"].map(LEVELS)
+    area = raw["old_la_code"].where(level == "la", ENGLAND)
+    for measure, (group, characteristic) in AGE_UASC_EES.items():
+        keep = (raw["cla_group"] == group) & (raw["characteristic"] == characteristic)
+        frames.append(_age_uasc_rows(raw["time_period"][keep], level[keep], area[keep], measure,
+                                     raw["number"][keep], file, "number"))
+    out = pd.concat(frames, ignore_index=True)
+    out = out[~((out["flag"] == "z") & out["value"].isna())]
+    out["year"] = out["year"].astype("int32")
+    out["flag"] = out["flag"].astype("string")
+    return out.sort_values(["measure", "level", "area_code", "year"]).reset_index(drop=True)
+
+
 OFSTED_COLUMNS = {
     "Overall effectiveness": "overall",
     "The impact of leaders on social work practice with children and families": "leaders",
@@ -565,6 +620,7 @@ def build(
     for name, builder in [
         ("observations", build_observations),
         ("cla_characteristics", build_cla_characteristics),
+        ("cla_age_uasc", build_cla_age_uasc),
         ("stat_neighbours", build_stat_neighbours),
         ("s251_outturn", build_s251),
     ]:

@@ -27,6 +27,17 @@ def _first_year(code: str) -> int | None:
     return int(match.iloc[0]) if len(match) else None
 
 
+def first_own_years() -> dict[str, int]:
+    """Councils created by a split, with the first year they reported themselves: their
+    earlier series are apportioned from the abolished council, not their own."""
+    out = {}
+    for reorg in reorganisations():
+        targets = list(reorg["to"])
+        if len(targets) > 1:
+            out.update({t: y for t in targets if (y := _first_year(t)) is not None})
+    return out
+
+
 def harmonise(values: pd.DataFrame) -> tuple[pd.DataFrame, dict[tuple[str, int], str]]:
     """Return (values with successors' earlier years filled, notes per filled council-year).
 

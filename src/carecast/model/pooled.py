@@ -11,12 +11,14 @@ The blended centre for each council and horizon is
     log c = (1 - level_weight) * log SF + level_weight * (log stock_T + P)
             + relative_weight * (P - median over councils of P)
 
-where SF is the stock-flow model's mean. ``level_weight=1, relative_weight=0`` is the direct
-model alone; the default (``level_weight=0``) keeps the stock-flow model's England-wide level
-and adds only the regression's cross-council signal (mainly mean reversion of high and low
-rates), because the common level is a single number a year that ~10 origins cannot estimate
-(see docs/forecasting.md). Draws are the stock-flow model's joint draws moved to the new
-centre, so intervals keep its calibration and England stays a sum of joint draws; ceased is
+where SF is the stock-flow model's mean (of a fixed-seed baseline projection, so the move is
+a factor fixed at fit and scenario projections keep their levers' effect).
+``level_weight=1, relative_weight=0`` is the direct model alone; the default
+(``level_weight=0``) keeps the stock-flow model's England-wide level and adds only the
+regression's cross-council signal (mainly mean reversion of high and low rates), because the
+common level is a single number a year that ~10 origins cannot estimate (see
+docs/forecasting.md). Draws are the stock-flow model's joint draws moved to the new centre,
+so intervals keep its calibration and England stays a sum of joint draws; ceased is
 recomputed so stock_t = stock_{t-1} + starts_t - ceased_t holds in every draw.
 """
 
@@ -29,9 +31,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from carecast import params
+from carecast.model.adjust import recentre
 from carecast.model.council import CouncilData, CouncilForecast, CouncilModel, CouncilRates
 
-_SETTINGS = ("alpha", "features", "level_weight", "relative_weight", "max_fit_horizon")
+_SETTINGS = ("alpha", "features", "level_weight", "relative_weight", "max_fit_horizon",
+             "centre_draws")
 
 
 def _fill(a: np.ndarray) -> np.ndarray:
@@ -82,7 +86,8 @@ class PooledModel:
 
     def __init__(self, *, alpha: float | None = None, features: list[str] | None = None,
                  level_weight: float | None = None, relative_weight: float | None = None,
-                 max_fit_horizon: int | None = None, stock_flow: dict | None = None,
+                 max_fit_horizon: int | None = None, centre_draws: int | None = None,
+                 stock_flow: dict | None = None,
                  n_draws: int = 1000, random_state: int = 0,
                  name: str = "stock_flow_pooled") -> None:
         self.alpha = alpha
@@ -90,6 +95,7 @@ class PooledModel:
         self.level_weight = level_weight
         self.relative_weight = relative_weight
         self.max_fit_horizon = max_fit_horizon
+        self.centre_draws = centre_draws
         self.stock_flow = stock_flow
         self.n_draws = n_draws
         self.random_state = random_state
@@ -133,52 +139,41 @@ class PooledModel:
             raise ValueError(f"origin {origin} leaves no training pairs for the regression")
         self.log_change_ = change[:, : self.fitted_horizons_]
         self.stock0_ = stock[:, -1].copy()
+        self.codes_ = d.codes.copy()
         self.origin_ = origin
         self.settings_ = s
+        self.log_adjustment_ = self._adjustment(self.stock_flow_.max_horizon)
         return self
+
+    def _adjustment(self, horizon: int) -> np.ndarray:
+        """log(blended centre / stock-flow centre) per council and year ahead, fixed at fit:
+        the stock-flow centre is the mean of a fixed-seed baseline projection, so scenario
+        projections are moved by the same factors. Beyond the longest horizon with training
+        pairs the regression's change is held at that horizon's value."""
+        s = self.settings_
+        steps = np.minimum(np.arange(horizon), self.fitted_horizons_ - 1)
+        p = self.log_change_[:, steps]
+        centre = self.stock_flow_.project(horizon, n_draws=int(s["centre_draws"]),
+                                          random_state=0).draws["cla_at_31_march"].mean(0)
+        log_sf = np.log(np.clip(centre, 1e-9, None))
+        lam, w = float(s["level_weight"]), float(s["relative_weight"])
+        target = ((1 - lam) * log_sf + lam * (np.log(self.stock0_)[:, None] + p)
+                  + w * (p - np.median(p, axis=0)))
+        return target - log_sf
 
     @property
     def rates_(self) -> CouncilRates:
-        """The stock-flow rates the draws come from (what scenarios change)."""
+        """The stock-flow model's rates: what scenarios change and pass to ``project``."""
         return self.stock_flow_.rates_
 
     def project(self, horizon: int, *, rates: CouncilRates | None = None,
                 n_draws: int | None = None, random_state: int | None = None
                 ) -> CouncilForecast:
-        """Stock-flow draws (from ``rates``, default the fitted ones) moved by the blend's
-        shift; pure and deterministic given a seed.
-
-        The shift is fixed by the fit: the regression's cross-council move, plus (with a
-        level weight) the gap between its level and the *fitted* stock-flow mean. Changed
-        rates therefore keep their effect. Beyond the longest horizon with training pairs
-        the regression's change is held at that horizon's value.
-        """
-        if not hasattr(self, "log_change_"):
+        """Stock-flow draws (of ``rates`` if given) moved by the factors fixed at fit; pure
+        and deterministic given a seed."""
+        if not hasattr(self, "log_adjustment_"):
             raise RuntimeError("call fit() before project()")
         base = self.stock_flow_.project(horizon, rates=rates, n_draws=n_draws,
                                         random_state=random_state)
-        s = self.settings_
-        steps = np.minimum(np.arange(horizon), self.fitted_horizons_ - 1)
-        p = self.log_change_[:, steps]
-        stock = base.draws["cla_at_31_march"]
-        lam, w = float(s["level_weight"]), float(s["relative_weight"])
-        shift = w * (p - np.median(p, axis=0))
-        if lam:
-            fitted = base if rates is None else self.stock_flow_.project(
-                horizon, n_draws=n_draws, random_state=random_state)
-            log_sf = np.log(np.clip(fitted.draws["cla_at_31_march"].mean(axis=0), 1e-9, None))
-            shift = shift + lam * (np.log(self.stock0_)[:, None] + p - log_sf)
-        moved = stock * np.exp(shift)[None]
-        entries = base.draws["cla_started"]
-        start = (rates or self.rates_).stock0
-        level = np.broadcast_to(start, stock.shape[:2]).astype(float)
-        exits = np.empty_like(moved)
-        for h in range(horizon):
-            # Keep the identity exactly; a move that would need negative exits is capped.
-            exits[:, :, h] = np.maximum(level + entries[:, :, h] - moved[:, :, h], 0.0)
-            moved[:, :, h] = level = level + entries[:, :, h] - exits[:, :, h]
-        return CouncilForecast(
-            codes=base.codes, years=base.years,
-            draws={"cla_at_31_march": moved, "cla_started": entries, "cla_ceased": exits},
-            model=self.name,
-        )
+        r = self.rates_ if rates is None else rates
+        return recentre(base, r.stock0, self.codes_, self.log_adjustment_, self.name)
