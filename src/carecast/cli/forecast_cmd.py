@@ -34,8 +34,8 @@ SchedulerOpt = Annotated[
     typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); default local."),
 ]
 ModelOpt = Annotated[str | None, typer.Option(
-    "--model", help="Council model: stock_flow_pooled or stock_flow (default: "
-    "model.default_forecast, chosen by backtest).")]
+    "--model", help="Council model: stock_flow_combined, stock_flow or stock_flow_pooled "
+    "(default: model.default_forecast, chosen by backtest).")]
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="Override a parameter for this run, NAME=VALUE (repeatable), e.g. "
     "costs.inflation_assumption=high.")]
@@ -241,9 +241,10 @@ def backtest(
     as_json: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """Re-run every council model at every origin beside naive baselines; targets are
-    checked for ``--model``. ``--measure cin`` backtests the children in need model at
-    origins 2016-2023 against persistence (default output bench/results/backtest_cin.json)."""
+    """Re-run every council model at every origin the data allow (from 2015) beside naive
+    baselines; prints and writes accuracy per origin and horizon; targets are checked for
+    ``--model``. ``--measure cin`` backtests the children in need model at origins 2016-2023
+    against persistence (default output bench/results/backtest_cin.json)."""
     try:
         hs = sorted({int(h) for h in horizons.split(",")})
     except ValueError:
@@ -262,7 +263,8 @@ def backtest(
     if as_json:
         print_json(payload)
         return
-    table = Table(title=f"Backtest, CLA at 31 March, councils, origins 2015-2023 ({out})")
+    span = f"origins {payload['origins'][0]}-{payload['origins'][-1]}"
+    table = Table(title=f"Backtest, CLA at 31 March, councils, {span} ({out})")
     for c in ("model", "horizon", "MAPE %", "median APE %", "bias %", "80% cover", "95% cover",
               "MAPE / persistence"):
         table.add_column(c)
@@ -271,6 +273,7 @@ def backtest(
                       f"{r['median_ape']:.2f}", f"{r['bias']:+.2f}", f"{r['coverage_80']:.1f}",
                       f"{r['coverage_95']:.1f}", f"{r['mape_ratio_to_persistence']:.3f}")
     console.print(table)
+    _print_by_origin(payload)
     for t in payload["targets"]:
         console.print(f"{'met' if t['met'] else 'NOT met'}: {t['target']} (measured {t['value']})")
 
@@ -297,3 +300,32 @@ def _backtest_cin(ws: svc.Workspace, horizons: list[int], draws: int | None, out
                       f"{r['bias']:+.2f}", f"{r['coverage_80']:.1f}", f"{r['coverage_95']:.1f}",
                       f"{r['mape_ratio_to_persistence']:.3f}")
     console.print(table)
+
+
+def _print_by_origin(payload: dict[str, Any]) -> None:
+    """Every model at every origin, one column per horizon: councils' MAPE %, bias % and 80%
+    coverage; England's error % and whether its 80% interval held the outcome."""
+    rows = pd.DataFrame(payload["by_origin"])
+    horizons = sorted(rows["horizon"].unique())
+    for level in ("la", "england"):
+        part = rows[rows["level"] == level]
+        cells = part.set_index(["model", "origin", "horizon"])
+        if level == "la":
+            title, what = "Councils by origin", "MAPE / bias / 80% cover"
+        else:
+            title, what = "England by origin", "error % / in 80%"
+        table = Table(title=f"{title} ({what})")
+        for c in ["model", "origin", *[f"{h} y" for h in horizons]]:
+            table.add_column(c, justify="left" if c == "model" else "right")
+        for model, origin in part[["model", "origin"]].drop_duplicates().itertuples(index=False):
+            values = []
+            for h in horizons:
+                if (model, origin, h) not in cells.index:
+                    values.append("")
+                    continue
+                r = cells.loc[(model, origin, h)]
+                values.append(f"{r['mape']:.1f} {r['bias']:+.1f} {r['coverage_80']:.0f}"
+                              if level == "la" else
+                              f"{r['bias']:+.2f} {'in' if r['coverage_80'] else 'out'}")
+            table.add_row(model, str(origin), *values)
+        console.print(table)

@@ -1,8 +1,8 @@
 """Naive baselines the stock-flow model must beat: persistence and linear trend.
 
-Each forecasts stock, starts and ceased as separate series. Intervals come from the
-baseline's own pooled log errors at the same horizon over the published history (origins
-before the forecast origin only), so their coverage is tested like the model's.
+Each forecasts stock, starts, ceased and UASC at 31 March as separate series. Intervals come
+from the baseline's own pooled log errors at the same horizon over the published history
+(origins before the forecast origin only), so their coverage is tested like the model's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import numpy as np
 
 from carecast.model.council import CouncilData, CouncilForecast
 
-_SERIES = {"cla_at_31_march": "stock", "cla_started": "starts", "cla_ceased": "ceased"}
+_SERIES = {"cla_at_31_march": "stock", "cla_started": "starts", "cla_ceased": "ceased",
+           "cla_uasc_at_31_march": "uasc"}
 
 
 class _Baseline:
@@ -38,7 +39,8 @@ class _Baseline:
         end = len(d.years) - 1
         draws = {}
         series = (d.measures() if hasattr(d, "measures")  # other panels name their series
-                  else {m: getattr(d, a) for m, a in _SERIES.items()})
+                  else {m: d.share_uasc * d.stock if a == "uasc" else getattr(d, a)
+                        for m, a in _SERIES.items()})
         for measure, z in series.items():
             point = self._point(z, end, horizon)
             out = np.empty((n, len(d.codes), horizon))

@@ -6,12 +6,16 @@ its h-year forecasts compared with what followed up to the origin; for each hori
 weight w_h on the model in the geometric combination ``model^w * last value^(1 - w)`` that
 minimises the councils' mean absolute percentage error is kept (grid ``weight_step``; a
 horizon with fewer than ``min_origins`` earlier origins takes the previous horizon's weight,
-and the first horizon 1, the model alone). The combination is then a fixed multiplicative
-adjustment of each council's stock, (last value / model mean)^(1 - w_h), learnt at fit and
-applied to any projection, so scenario levers keep their effect: ``project(h, rates=...)``
-moves the scenario's draws by the same factors as the baseline's. Ceased is recomputed so
-stock_t = stock_{t-1} + starts_t - ceased_t holds in every draw; UASC and the rest move
-together so they still add up to the total.
+and the first horizon 1, the model alone). With ``keep_england_level`` the combined council
+figures are rescaled to add up to the model's England total, so only the split between
+councils moves towards persistence and England keeps the model's national level.
+
+The combination is a fixed multiplicative adjustment of each council's stock (combined /
+model mean, the mean of a fixed-seed projection at fit), applied to any projection, so
+scenario levers keep their effect: ``project(h, rates=...)`` moves the scenario's draws by
+the same factors as the baseline's. Ceased is recomputed so stock_t = stock_{t-1} +
+starts_t - ceased_t holds in every draw; UASC and the rest move together so they still add
+up to the total.
 """
 
 from __future__ import annotations
@@ -24,7 +28,25 @@ from carecast import params
 from carecast.model.adjust import recentre
 from carecast.model.council import CouncilData, CouncilForecast, CouncilModel, CouncilRates
 
-_SETTINGS = ("weight_step", "min_origins", "inner_draws", "max_weight_horizon")
+_SETTINGS = ("weight_step", "min_origins", "inner_draws", "max_weight_horizon",
+             "keep_england_level")
+
+
+def combine(model: np.ndarray, last: np.ndarray, weight: float, keep_total: bool
+            ) -> np.ndarray:
+    """model^weight x last^(1 - weight) per council (the model where either is missing or
+    zero); with ``keep_total``, rescaled so the councils add up to the model's total."""
+    ok = np.isfinite(model) & np.isfinite(last) & (model > 0) & (last > 0)
+    out = np.where(ok, np.where(ok, model, 1) ** weight * np.where(ok, last, 1) ** (1 - weight),
+                   model)
+    if keep_total:
+        out = out * np.nansum(model) / np.nansum(out)
+    return out
+
+
+def _ape(forecast: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(forecast) & np.isfinite(actual) & (actual > 0)
+    return np.abs(forecast[ok] - actual[ok]) / actual[ok]
 
 
 def _last(stock: np.ndarray) -> np.ndarray:
@@ -42,12 +64,14 @@ class CombinedModel:
 
     def __init__(self, *, weight_step: float | None = None, min_origins: int | None = None,
                  inner_draws: int | None = None, max_weight_horizon: int | None = None,
+                 keep_england_level: bool | None = None,
                  stock_flow: dict[str, Any] | None = None, n_draws: int = 1000,
                  random_state: int = 0, name: str = "stock_flow_combined") -> None:
         self.weight_step = weight_step
         self.min_origins = min_origins
         self.inner_draws = inner_draws
         self.max_weight_horizon = max_weight_horizon
+        self.keep_england_level = keep_england_level
         self.stock_flow = stock_flow
         self.n_draws = n_draws
         self.random_state = random_state
@@ -80,27 +104,28 @@ class CombinedModel:
         year = {int(y): i for i, y in enumerate(d.years)}
         grid = np.linspace(0.0, 1.0, int(round(1 / float(s["weight_step"]))) + 1)
         weights = np.ones(reach)
+        keep = bool(s["keep_england_level"])
         for h in range(1, reach + 1):
             pairs = [o for o in inner if o + h <= origin]
             if len(pairs) < int(s["min_origins"]):
                 weights[h - 1] = weights[h - 2] if h > 1 else 1.0
                 continue
-            model = np.concatenate([forecasts[o][:, h - 1] for o in pairs])
-            last = np.concatenate([_last(d.stock[:, : year[o] + 1]) for o in pairs])
-            actual = np.concatenate([d.stock[:, year[o + h]] for o in pairs])
-            ok = np.isfinite(model) & np.isfinite(last) & np.isfinite(actual) & (actual > 0)
-            ok &= (model > 0) & (last > 0)
-            ape = [np.mean(np.abs(model[ok] ** w * last[ok] ** (1 - w) - actual[ok])
-                           / actual[ok]) for w in grid]
+            cases = [(forecasts[o][:, h - 1], _last(d.stock[:, : year[o] + 1]),
+                      d.stock[:, year[o + h]]) for o in pairs]
+            ape = [np.mean(np.concatenate([_ape(combine(m, last, w, keep), a)
+                                           for m, last, a in cases])) for w in grid]
             weights[h - 1] = grid[int(np.argmin(ape))]
         self.weights_ = weights
         self.origins_ = inner
         centre = self._centre(self.stock_flow_, self.stock_flow_.max_horizon,
                               int(s["inner_draws"]))
-        held = np.r_[weights, np.full(centre.shape[1] - reach, weights[-1])][None]
-        last = self.stock_flow_.rates_.stock0[:, None]
-        ratio = np.where((centre > 0) & (last > 0), last / np.where(centre > 0, centre, 1), 1)
-        self.log_adjustment_ = (1 - held) * np.log(ratio)
+        held = np.r_[weights, np.full(centre.shape[1] - reach, weights[-1])]
+        last = self.stock_flow_.rates_.stock0
+        target = np.stack([combine(centre[:, h], last, held[h], keep)
+                           for h in range(centre.shape[1])], axis=1)
+        ok = (centre > 0) & np.isfinite(target) & (target > 0)
+        self.log_adjustment_ = np.where(ok, np.log(np.where(ok, target, 1) /
+                                                   np.where(ok, centre, 1)), 0.0)
         self.codes_ = self.stock_flow_.rates_.codes
         self.origin_ = origin
         self.settings_ = s

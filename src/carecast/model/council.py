@@ -366,7 +366,7 @@ class CouncilModel:
         else:
             rest, rest_exits = stock_flow(r.stock0 - r.uasc.uasc0, entries, hazard,
                                           r.exit_fraction)
-            kids = uasc.draws(r.uasc, horizon, n, rng, scale)
+            kids = uasc.draws(r.uasc, horizon, n, rng, scale, common)
             stock, exits, kids = uasc.add_apart(rest, rest_exits, kids, r.uasc.uasc0)
             extra = {"cla_uasc_at_31_march": kids, "cla_not_uasc_at_31_march": rest}
         return CouncilForecast(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from carecast import params
+from carecast.model.combined import CombinedModel
 from carecast.model.council import CouncilForecast, CouncilModel, CouncilRates
 from carecast.model.pooled import PooledModel
 
@@ -18,8 +19,9 @@ PROJECTION_YEARS = 10
 so its numbers) never depend on the horizon a user asked for."""
 
 MODELS: dict[str, Callable[..., Any]] = {
-    "stock_flow_pooled": PooledModel,
+    "stock_flow_combined": CombinedModel,
     "stock_flow": CouncilModel,
+    "stock_flow_pooled": PooledModel,
 }
 
 

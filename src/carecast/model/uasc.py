@@ -73,17 +73,18 @@ def fit(uasc: np.ndarray, population: np.ndarray, national: np.ndarray, max_hori
 
 
 def draws(rates: UascRates, horizon: int, n_draws: int, rng: np.random.Generator,
-          scale: float = 1.0) -> np.ndarray:
+          scale: float = 1.0, common: float = 1.0) -> np.ndarray:
     """UASC draws (draws, councils, horizon): England's walk is shared by every council in a
     draw, so England's UASC is the sum of coherent council draws; the mean over draws is the
-    expected level."""
+    expected level. ``scale`` multiplies all noise, ``common`` England's walk as well."""
     n_units = len(rates.uasc0)
-    national = np.cumsum(rng.standard_normal((n_draws, 1, horizon)) * rates.sd_national, axis=2)
+    sd_national = rates.sd_national * common
+    national = np.cumsum(rng.standard_normal((n_draws, 1, horizon)) * sd_national, axis=2)
     own = np.cumsum(rng.standard_normal((n_draws, n_units, horizon)) * rates.sd_share, axis=2)
     level = rates.uasc0.sum() * rates.share[None, :, :horizon]
     # Centred so the mean over draws is the expected level (a lognormal's mean exceeds its
     # median by exp(variance / 2)).
-    variance = scale ** 2 * (rates.sd_national ** 2 + rates.sd_share ** 2) * np.arange(
+    variance = scale ** 2 * (sd_national ** 2 + rates.sd_share ** 2) * np.arange(
         1, horizon + 1)
     return level * np.exp(scale * (national + own) - variance / 2)
 
