@@ -55,10 +55,17 @@ def test_forecast_all_csv_with_origin(workspace):
     assert "E92000001" in result.stdout and ",2021," in result.stdout
 
 
-def test_backtest_writes_json(workspace, tmp_path):
+def test_backtest_prints_and_writes_every_origin(workspace, tmp_path):
     out = tmp_path / "backtest.json"
-    result = runner.invoke(app, ["backtest", "--horizons", "1", "--draws", "50", "--out",
+    result = runner.invoke(app, ["backtest", "--horizons", "1", "--draws", "20", "--out",
                                  str(out), "--workspace", str(workspace.root)])
     assert result.exit_code == 0, result.output
     payload = json.loads(out.read_text())
     assert payload["targets"] and payload["councils"]
+    assert payload["origins"] == list(range(2015, 2024))
+    rows = {(r["model"], r["level"], r["origin"]) for r in payload["by_origin"]}
+    for model in payload["models"]:
+        for origin in payload["origins"]:
+            assert (model, "la", origin) in rows and (model, "england", origin) in rows
+    assert "1-year forecasts by origin, England" in result.output
+    assert set(payload["combination_weights_by_origin"]) == {str(o) for o in payload["origins"]}

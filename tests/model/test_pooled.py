@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from carecast.model import CouncilModel, Persistence, accuracy, backtest
+from carecast.model import Persistence, accuracy, backtest
 from carecast.model.pooled import PooledModel, features
 
 
@@ -59,12 +59,12 @@ def test_horizons_beyond_training_hold_the_last_fitted_change(data):
     assert model.project(5).draws["cla_at_31_march"].shape[2] == 5
 
 
-def test_beats_stock_flow_and_persistence_at_three_years(data):
+def test_beats_persistence_at_three_years_with_calibrated_intervals(data):
+    """Since the stock-flow model lets councils' gaps to their region fade (issue 10), the
+    pooled correction no longer beats it (docs/forecasting.md); it still beats no change."""
     frames = [backtest(m, data, origins=range(2016, 2022), horizons=[3])
-              for m in (PooledModel(n_draws=100), CouncilModel(n_draws=100),
-                        Persistence(n_draws=50))]
+              for m in (PooledModel(n_draws=100), Persistence(n_draws=50))]
     table = accuracy(pd.concat(frames))
     la = table[(table.level == "la") & (table.measure == "cla_at_31_march")].set_index("model")
-    assert la.at["stock_flow_pooled", "mape"] < la.at["stock_flow", "mape"]
-    assert la.at["stock_flow", "mape"] < la.at["persistence", "mape"]
+    assert la.at["stock_flow_pooled", "mape"] < 0.95 * la.at["persistence", "mape"]
     assert 75 <= la.at["stock_flow_pooled", "coverage_80"] <= 90
