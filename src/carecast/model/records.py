@@ -10,10 +10,12 @@ given. Leaving at 18 is explicit: children reaching 216 months leave with reason
 ``age_18``; nobody is ever in care at 18 (staying put is not modelled).
 
 ``project_draws`` runs a vectorised Monte Carlo: each draw takes its own rates from the
-gamma posteriors (rate uncertainty), entries are Poisson, and flows between states are
-expected values within a draw; optional per-month ``RateFactors`` change arrivals, exit and
-move hazards (the record-level scenarios' levers). ``project`` summarises its draws in the
-tidy schema plus ``state``/``reason``: monthly stock by state, entries, and exits by reason.
+gamma posteriors (rate uncertainty), entries are Poisson, flows between states are expected
+values within a draw and, with ``process_noise``, each month's leavers vary around their
+expected number as a Poisson count would; optional per-month ``RateFactors`` change
+arrivals, exit and move hazards (the record-level scenarios' levers). ``project``
+summarises its draws in the tidy schema plus ``state``/``reason``: monthly stock by state,
+entries, and exits by reason.
 ``MultistateRates`` is a plain copyable structure a scenario may change on a deep copy
 (entries never touch exit or move rates).
 """
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from carecast import params
 from carecast.data.ssda903.cla import counted_episodes
 from carecast.model.schema import FORECAST_COLUMNS, summarise
 
@@ -203,15 +206,16 @@ class MultistateModel:
     """Exposure-based multistate model of one council's children in care (see module doc).
 
     Settings: ``reference_days`` (window before the last date in the data), ``prior_days``
-    (shrinkage strength), ``n_draws``, ``random_state``, ``population`` (0-17; None ->
-    entries are a flat daily count).
+    (shrinkage strength), ``process_noise`` (None -> ``model.records_forecast``), ``n_draws``,
+    ``random_state``, ``population`` (0-17; None -> entries are a flat daily count).
     """
 
     def __init__(self, *, reference_days: int = 730, prior_days: float = 365.0,
-                 n_draws: int = 1000, random_state: int = 0,
+                 process_noise: bool | None = None, n_draws: int = 1000, random_state: int = 0,
                  population: float | None = None, name: str = "multistate") -> None:
         self.reference_days = reference_days
         self.prior_days = prior_days
+        self.process_noise = process_noise
         self.n_draws = n_draws
         self.random_state = random_state
         self.population = population
@@ -306,6 +310,7 @@ class MultistateModel:
         entry_rate = rng.gamma(r.entry_events + 0.01, size=(n, *r.entry_events.shape)
                                ) / r.window_days
         thin = None if f.entries is None else np.random.default_rng([seed, 1])
+        noise = self._noise(seed)
         ratio = np.ones(months)
         if population is not None and r.population:
             ratio = np.broadcast_to(np.asarray(population, float) / r.population, (months,))
@@ -339,6 +344,8 @@ class MultistateModel:
             out_entries[month] = arrivals.sum((1, 2))
             moved = stock @ powers[d][..., :n_cat, :]
             moved += (arrivals / (12 * d))[:, :, None, :] @ sums[d][..., :n_cat, :]
+            if noise is not None:
+                _vary_exits(moved, n_cat, noise.standard_normal(n))
             out_exits[month, :, :n_exit] = moved[..., n_cat:].sum((1, 2))
             stock = moved[..., :n_cat].reshape(n, MONTHS, n_cat)
             out_exits[month, :, -1] = stock[:, -1].sum(-1)
@@ -346,6 +353,13 @@ class MultistateModel:
             stock = stock.reshape(n, N_AGES, 12, n_cat)
             out_stock[month] = stock.sum(2)
         return RecordDraws(dates=dates, stock=out_stock, entries=out_entries, exits=out_exits)
+
+    def _noise(self, seed: int) -> np.random.Generator | None:
+        """The process-noise stream (seeded ``[random_state, 2]``), if the model has it."""
+        on = self.process_noise
+        if on is None:
+            on = bool(params.value("model.records_forecast")["process_noise"])
+        return np.random.default_rng([seed, 2]) if on else None
 
     @staticmethod
     def _powers(day: np.ndarray, lengths: set[int]
@@ -381,3 +395,21 @@ class MultistateModel:
             "state": np.tile(REASONS, months), **{k: v.ravel() for k, v in e.items()}}))
         out = pd.concat(frames, ignore_index=True).assign(la_code="workspace", model=self.name)
         return out[[*FORECAST_COLUMNS[:3], "state", *FORECAST_COLUMNS[3:]]]
+
+
+def _vary_exits(moved: np.ndarray, n_cat: int, z: np.ndarray) -> None:
+    """Process noise between states, in place: a draw's leavers in the month vary as a
+    Poisson count would around their expected number (normal approximation on the draw's
+    own standard normal ``z``, so scenario draws stay paired with the baseline's); the
+    children who stay are scaled to match, so none is created or lost."""
+    leaving = moved[..., n_cat:]
+    staying = moved[..., :n_cat]
+    expected = leaving.sum((1, 2, 3))
+    present = staying.sum((1, 2, 3)) + expected
+    drawn = np.clip(expected + np.sqrt(expected) * z, 0.0, present)
+    scale = np.divide(drawn, expected, out=np.ones_like(expected), where=expected > 0)
+    kept = np.divide(present - drawn, present - expected, out=np.ones_like(expected),
+                     where=present > expected)
+    leaving *= scale[:, None, None, None]
+    staying *= kept[:, None, None, None]
+

@@ -52,6 +52,7 @@ def fit(uasc: np.ndarray, population: np.ndarray, national: np.ndarray, max_hori
     England's published UASC series up to the origin."""
     s = settings()
     lam = float(s["share_adjustment"])
+    uasc = np.nan_to_num(uasc)  # a council with no published count yet has none
     u0 = uasc[:, -1]
     total = max(float(u0.sum()), 1.0)
     share0 = u0 / total
