@@ -46,6 +46,22 @@ def test_children_are_conserved(fitted):
     assert stock.iloc[-1] == pytest.approx(start + entries - exits, rel=1e-6)
 
 
+def test_process_noise_conserves_children_in_every_draw_and_widens_intervals(planted):
+    eps = planted()
+    quiet, noisy = (MultistateModel(n_draws=400, process_noise=on).fit(eps, END)
+                    .project_draws(12) for on in (False, True))
+    stock0 = MultistateModel(process_noise=True).fit(eps, END).rates_.stock0.sum()
+    for sim in (quiet, noisy):
+        left = sim.exits.sum((0, 2))
+        np.testing.assert_allclose(sim.stock[-1].sum((1, 2)),
+                                   stock0 + sim.entries.sum(0) - left, rtol=1e-9)
+    width = [np.subtract(*np.quantile(s.stock[-1].sum((1, 2)), [0.9, 0.1])) for s in
+             (quiet, noisy)]
+    assert width[1] > 1.1 * width[0]
+    assert noisy.stock[-1].sum((1, 2)).mean() == pytest.approx(
+        quiet.stock[-1].sum((1, 2)).mean(), rel=0.01)
+
+
 def test_entry_scenario_keeps_exit_rates(fitted):
     fewer = fitted.rates_.with_entries(0.5)
     assert fewer.exit_events is not fitted.rates_.exit_events
