@@ -67,5 +67,5 @@ def test_backtest_prints_and_writes_every_origin(workspace, tmp_path):
     for model in payload["models"]:
         for origin in payload["origins"]:
             assert (model, "la", origin) in rows and (model, "england", origin) in rows
-    assert "1-year forecasts by origin, England" in result.output
+    assert "England by origin" in result.output and "Councils by origin" in result.output
     assert set(payload["combination_weights_by_origin"]) == {str(o) for o in payload["origins"]}

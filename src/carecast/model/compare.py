@@ -150,5 +150,8 @@ def run_comparison(ws: Workspace, horizons: list[int], n_draws: int = 1000,
         "combination_weights_by_origin": _weights(data, periods["all"], primary),
         "flows_" + primary: flows[flows["measure"] != "cla_at_31_march"].to_dict(
             orient="records"),
+        "uasc": accuracy(frame[frame["model"].isin([primary, "persistence"])
+                               & (frame["measure"] == "cla_uasc_at_31_march")]).to_dict(
+            orient="records"),
         "targets": _targets(la, by_origin, england, primary, recent),
     }
