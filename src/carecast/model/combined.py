@@ -20,6 +20,7 @@ up to the total.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,9 @@ import numpy as np
 from carecast import params
 from carecast.model.adjust import recentre
 from carecast.model.council import CouncilData, CouncilForecast, CouncilModel, CouncilRates
+from carecast.model.panel import COUNCIL_ARRAYS
+
+_EARLIER: dict[str, np.ndarray] = {}  # earlier-origin forecasts, by data and settings
 
 _SETTINGS = ("weight_step", "min_origins", "inner_draws", "max_weight_horizon",
              "keep_england_level")
@@ -91,6 +95,27 @@ class CombinedModel:
         return model.project(horizon, n_draws=draws, random_state=0).draws[
             "cla_at_31_march"].mean(0)
 
+    def _earlier(self, data: CouncilData, origin: int, horizon: int, draws: int) -> np.ndarray:
+        """The stock-flow model's mean forecast from an earlier origin, on data up to it.
+
+        It depends only on those data and the settings, so it is memoised on both: the
+        backtest's later origins and repeated fits of one release reuse it."""
+        model = self._base()
+        known = data.until(origin)
+        digest = hashlib.sha256(repr((model._resolved(), params.value("model.uasc_forecast"),
+                                      params.value("model.regimes"), model.max_horizon,
+                                      origin, horizon, draws)).encode())
+        for name in ("codes", "years", *COUNCIL_ARRAYS, "national_years"):
+            digest.update(np.ascontiguousarray(getattr(known, name)).tobytes())
+        for name in sorted(known.national):
+            digest.update(np.ascontiguousarray(known.national[name]).tobytes())
+        key = digest.hexdigest()
+        if key not in _EARLIER:
+            if len(_EARLIER) >= 512:
+                _EARLIER.clear()
+            _EARLIER[key] = self._centre(model.fit(known, origin), horizon, draws)
+        return _EARLIER[key].copy()
+
     def fit(self, data: CouncilData, origin: int | None = None) -> CombinedModel:
         """Fit the stock-flow model at ``origin`` and learn the weights from earlier origins."""
         s = self._resolved()
@@ -99,8 +124,7 @@ class CombinedModel:
         d = data.until(origin)
         reach = int(s["max_weight_horizon"])
         inner = [int(o) for o in d.years[3:] if o < origin]  # the model needs four years
-        forecasts = {o: self._centre(self._base().fit(d, o), min(reach, origin - o),
-                                     int(s["inner_draws"])) for o in inner}
+        forecasts = {o: self._earlier(d, o, reach, int(s["inner_draws"])) for o in inner}
         year = {int(y): i for i, y in enumerate(d.years)}
         grid = np.linspace(0.0, 1.0, int(round(1 / float(s["weight_step"]))) + 1)
         weights = np.ones(reach)

@@ -68,8 +68,7 @@ def fit(uasc: np.ndarray, population: np.ndarray, national: np.ndarray, max_hori
     expected = c0 + lam * (target[:, None] - c0)
     big = (before >= float(s["min_count"])) & (after >= float(s["min_count"]))
     errors = np.log(c1[big] / expected[big])
-    sd_share = (float(1.4826 * np.median(np.abs(errors - np.median(errors))))
-                if big.sum() > 10 else float(s["sd_share"]))
+    sd_share = float(errors.std(ddof=1)) if big.sum() > 10 else float(s["sd_share"])
     return UascRates(uasc0=u0.copy(), share=share, sd_national=sd_national, sd_share=sd_share)
 
 
