@@ -236,8 +236,9 @@ class CouncilModel:
         d = data.until(origin)
         a = float(s["exit_fraction"])
         total = _fill(d.stock)
-        kids = (uasc.known_counts(d.share_uasc, total) if s["uasc_apart"]
-                else np.zeros_like(total))
+        counted = (uasc.known_counts(d.share_uasc, total) if s["uasc_apart"]
+                   else np.zeros_like(total))
+        kids = np.nan_to_num(counted)
         stock = total - kids
         pop = _fill(d.population)
         starts = np.clip(d.starts, 0.5, None)
@@ -295,7 +296,7 @@ class CouncilModel:
         population = pop[:, -1:] * np.exp(pop_slope[:, None] * np.cumsum(0.8 ** steps)[None])
         apart = None
         if s["uasc_apart"]:
-            apart = uasc.fit(kids, pop[:, -1], d.national["uasc"], self.max_horizon)
+            apart = uasc.fit(counted, pop[:, -1], d.national["uasc"], self.max_horizon)
         self.origin_ = origin
         self.settings_ = s
         self.rates_ = CouncilRates(

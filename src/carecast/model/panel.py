@@ -66,26 +66,30 @@ class CouncilData:
 
 
 def _shares(ws: Workspace, codes: pd.Index, years: np.ndarray) -> dict[str, pd.DataFrame]:
-    """Shares of the 31 March count aged 16+ and UASC, harmonised like the council panel.
-    A UASC count DfE suppressed (1 to 5 children) counts as ``suppressed_count``."""
+    """Shares of the 31 March count aged 16+ and UASC. The counts are carried into successor
+    councils like the panel's (merged councils add up, split ones are apportioned) before
+    they are divided; a UASC count DfE suppressed (1 to 5 children) counts as
+    ``suppressed_count``."""
     table = bundled.read_table("cla_age_uasc")
     table = table[table["level"] == "la"]
     wide = table.pivot_table(index=["area_code", "year"], columns="measure", values="value",
                              aggfunc="first", dropna=False)
     flags = table.pivot_table(index=["area_code", "year"], columns="measure", values="flag",
                               aggfunc="first").reindex_like(wide)
-    total = wide["cla_at_31_march"]
     suppressed = flags["cla_uasc_at_31_march"].notna() & wide["cla_uasc_at_31_march"].isna()
     small = float(params.value("model.uasc_forecast")["suppressed_count"])
-    uasc = wide["cla_uasc_at_31_march"].mask(suppressed, small)
-    values = pd.DataFrame({"share_16_plus": wide["cla_aged_16_plus_at_31_march"] / total,
-                           "share_uasc": uasc / total})
+    wide["cla_uasc_at_31_march"] = wide["cla_uasc_at_31_march"].mask(suppressed, small)
     pop = store.la_panel(ws, harmonised=False).values["pop_0_17"]
-    values = values.join(pop, how="outer")
+    values = wide.join(pop, how="outer")
     values.index.names = ["area_code", "year"]
     filled, _ = harmonise(values)
-    return {k: filled[k].unstack("year").reindex(index=codes, columns=years)
-            for k in ("share_16_plus", "share_uasc")}
+    total = filled["cla_at_31_march"]
+    return {"share_16_plus": filled["cla_aged_16_plus_at_31_march"] / total,
+            "share_uasc": filled["cla_uasc_at_31_march"] / total}
+
+
+def _by_year(shares: pd.Series, codes: pd.Index, years: np.ndarray) -> np.ndarray:
+    return shares.unstack("year").reindex(index=codes, columns=years).to_numpy(float)
 
 
 def load_council_data(ws: Workspace) -> CouncilData:
@@ -115,8 +119,8 @@ def load_council_data(ws: Workspace) -> CouncilData:
         codes=codes, regions=councils.loc[codes, "region_code"].to_numpy(dtype=str),
         years=years, stock=stock.to_numpy(float), starts=frames["cla_started"].to_numpy(float),
         ceased=frames["cla_ceased"].to_numpy(float), population=population.to_numpy(float),
-        share_16_plus=shares["share_16_plus"].to_numpy(float),
-        share_uasc=shares["share_uasc"].to_numpy(float), own=own,
+        share_16_plus=_by_year(shares["share_16_plus"], stock.index, years),
+        share_uasc=_by_year(shares["share_uasc"], stock.index, years), own=own,
         national_years=england.index.to_numpy(dtype=int),
         national={k: england[m].to_numpy(float) if m in england else
                   np.full(len(england), np.nan) for k, m in NATIONAL.items()},

@@ -40,23 +40,26 @@ class UascRates:
 def known_counts(share: np.ndarray, stock: np.ndarray) -> np.ndarray:
     """UASC at 31 March per council and year from published shares: gaps between published
     years interpolated, later years carried forward, years before the first carried back
-    (all within the data given, so nothing after its last year is used)."""
+    (all within the data given, so nothing after its last year is used); NaN for a council
+    that never had one published."""
     filled = (pd.DataFrame(share).interpolate(axis=1, limit_area="inside")
-              .ffill(axis=1).bfill(axis=1).fillna(0.0).to_numpy())
+              .ffill(axis=1).bfill(axis=1).to_numpy())
     return np.clip(filled, 0.0, 1.0) * stock
 
 
 def fit(uasc: np.ndarray, population: np.ndarray, national: np.ndarray, max_horizon: int
         ) -> UascRates:
-    """UASC rates from council counts (councils, years), 0-17 populations at the origin and
-    England's published UASC series up to the origin."""
+    """UASC rates from council counts (councils, years; a row of NaN: never published), 0-17
+    populations at the origin and England's published UASC series up to the origin."""
     s = settings()
     lam = float(s["share_adjustment"])
-    uasc = np.nan_to_num(uasc)  # a council with no published count yet has none
+    # A council with no published count has none, and no known share of the dispersal.
+    published = np.isfinite(uasc).any(axis=1)
+    uasc = np.nan_to_num(uasc)
     u0 = uasc[:, -1]
     total = max(float(u0.sum()), 1.0)
     share0 = u0 / total
-    target = population / np.nansum(population)
+    target = np.where(published, population, 0.0) / np.nansum(population[published])
     steps = np.arange(1, max_horizon + 1)
     share = share0[:, None] + (1 - (1 - lam) ** steps)[None] * (target - share0)[:, None]
     changes = np.diff(np.log(national[np.isfinite(national) & (national > 0)]))
