@@ -58,7 +58,8 @@ def censor(eps: pd.DataFrame, cut: pd.Timestamp) -> pd.DataFrame:
 
 def with_council(panel: CouncilData, counts: pd.DataFrame, region: str) -> CouncilData:
     """The published panel plus one council with these yearly counts; its 0-17 population
-    is set so its entry rate is its region's median (shrinkage then costs it nothing)."""
+    is set so its entry rate is its region's median (shrinkage then costs it nothing), and
+    it publishes no age or UASC breakdown (synthetic UASC are only a label)."""
     years = panel.years
     row = counts.reindex(years)
     idx = panel.regions == region
@@ -73,7 +74,7 @@ def with_council(panel: CouncilData, counts: pd.DataFrame, region: str) -> Counc
         starts=add(panel.starts, row["starts"].to_numpy(float)),
         ceased=add(panel.ceased, row["ceased"].to_numpy(float)),
         population=add(panel.population, np.where(row["stock"].notna(), population, np.nan)),
-        share_16_plus=add(panel.share_16_plus, np.nan), share_uasc=add(panel.share_uasc, 0.0),
+        share_16_plus=add(panel.share_16_plus, np.nan), share_uasc=add(panel.share_uasc, np.nan),
         own=add(panel.own, True))
 
 
