@@ -23,6 +23,7 @@ from carecast.model import records_backtest as rb
 RESULTS = Path(__file__).parent / "results" / "records_backtest.json"
 SEEDS = list(range(1, 21))
 SETTINGS = {"children": 3000, "years": 10, "origin": 2022, "horizons": (1, 2), "draws": 1000,
+            "region": "E12000006",  # East of England: the synthetic council's region
             "council_models": ("stock_flow", "stock_flow_combined")}
 
 

@@ -89,10 +89,11 @@ def _row(model: str, seed: int, horizon: int, draws: np.ndarray, truth: float
 
 
 def run(panel: CouncilData, *, seeds: list[int], children: int, years: int, origin: int,
-        horizons: tuple[int, ...] = (1, 2), draws: int = 1000, council: str | None = None,
-        region: str = "E12000006", council_models: tuple[str, ...] = ("stock_flow",),
+        region: str, horizons: tuple[int, ...] = (1, 2), draws: int = 1000,
+        council: str | None = None, council_models: tuple[str, ...] = ("stock_flow",),
         ) -> pd.DataFrame:
-    """One row per synthetic council (seed), model and horizon (years after ``origin``)."""
+    """One row per synthetic council (seed), model and horizon (years after ``origin``); the
+    synthetic council joins the panel in ``region``."""
     last = origin + max(horizons)
     cut = pd.Timestamp(origin, 4, 1)
     rows = []
