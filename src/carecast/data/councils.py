@@ -60,12 +60,18 @@ def _normalise(name: str) -> str:
 
 
 def all_councils(current_only: bool = True) -> list[Council]:
+    """Councils by name; built once per process (every benchmark of a page asks for them)."""
+    return list(_sorted_councils(current_only))
+
+
+@cache
+def _sorted_councils(current_only: bool) -> tuple[Council, ...]:
     table = _table()
     if current_only:
         table = table[table["status"] == "current"]
     fields = ["code", "name", "ons_code", "region_code", "region_name", "status"]
     rows = table.sort_values("name")[fields].astype(str).itertuples(index=False)
-    return [Council(*row) for row in rows]
+    return tuple(Council(*row) for row in rows)
 
 
 def lookup(text: str) -> Council:
