@@ -6,6 +6,8 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -21,6 +23,7 @@ from carecast.web import (
     routes_ssda903,
     scenarios_page,
 )
+from carecast.web.cache import PageCache
 from carecast.web.db import open_database
 from carecast.web.public import PublicData
 from carecast.web.security import (
@@ -50,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.data = PublicData(settings.workspace)
     app.state.db = open_database(settings.database_url)
-    app.state.cache = {}
+    app.state.cache = PageCache()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(
         govuk=settings.govuk_frontend is not None,
@@ -88,6 +91,15 @@ def create_app(settings: Settings) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "Sign in to see record-level data."}, 401)
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"
+                           for e in exc.errors())
+        return render(request, "error.html", {"title": error_title(422), "detail": detail},
+                      status_code=422)
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
