@@ -64,9 +64,7 @@ class Workspace:
         return ws
 
     def _bundled_version(self) -> str | None:
-        with self.connect() as con:
-            row = con.execute("SELECT value FROM meta WHERE key = 'bundled_version'").fetchone()
-        return row[0] if row else None
+        return self.setting("bundled_version")
 
     def _refresh_bundled(self) -> None:
         """Replace the bundled tables after a package upgrade; users' own tables stay."""
@@ -197,6 +195,16 @@ class Workspace:
             finally:
                 os.unlink(tmp)
         return path.read_bytes()
+
+    def setting(self, key: str) -> str | None:
+        """A workspace-wide setting (the ``meta`` table), or None when it was never set."""
+        with self.connect() as con:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.change(f"setting {key}") as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
 
     def has_table(self, name: str) -> bool:
         with self.connect() as con:

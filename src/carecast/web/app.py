@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
@@ -14,9 +15,11 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import carecast
 from carecast.web import (
+    routes_account,
     routes_api,
     routes_public,
     routes_records,
@@ -29,8 +32,10 @@ from carecast.web.public import PublicData
 from carecast.web.security import (
     CSRF_FIELD,
     SESSION_COOKIE,
+    TWO_FACTOR_SETUP,
     NotSignedIn,
     SecurityHeaders,
+    TwoFactorRequired,
 )
 from carecast.web.settings import Settings
 from carecast.web.views import error_title, render
@@ -73,6 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GZipMiddleware, minimum_size=2000, compresslevel=5)
+    if settings.trusted_proxies:  # outermost: the client address and scheme for the rest
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     if settings.govuk_frontend is not None:
         app.mount("/assets/govuk", StaticFiles(directory=settings.govuk_frontend), name="govuk")
@@ -82,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(routes_public.router)
     app.include_router(routes_records.router)
+    app.include_router(routes_account.router)
     app.include_router(routes_ssda903.router)
     app.include_router(scenarios_page.router)
     app.include_router(routes_api.router)
@@ -90,7 +98,14 @@ def create_app(settings: Settings) -> FastAPI:
     async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "Sign in to see record-level data."}, 401)
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}",
+                                status_code=303)
+
+    @app.exception_handler(TwoFactorRequired)
+    async def _two_factor(request: Request, _exc: TwoFactorRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "Set up two-factor sign-in first."}, 403)
+        return RedirectResponse(TWO_FACTOR_SETUP, status_code=303)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
