@@ -264,5 +264,10 @@ async def upload(request: Request, account: Account = ANALYST) -> Response:
     except InputError as exc:
         accounts.audit(db, account.username, "ingest-refused", PATH, f"files={len(uploads)}")
         return _form(request, str(exc), status_code=400)
+    except RuntimeError:  # the ingest process died (e.g. out of memory): nothing changed
+        accounts.audit(db, account.username, "ingest-failed", PATH, f"files={len(uploads)}")
+        return _form(request, "The ingest stopped before it finished, so nothing was changed. "
+                     "Try again; if it fails again, run 'carecast ssda903 ingest' on the files "
+                     "to see why.", status_code=500)
     accounts.audit(db, account.username, "ingest", PATH, f"files={count}")
     return RedirectResponse(PATH, status_code=303)
