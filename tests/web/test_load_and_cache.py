@@ -26,7 +26,7 @@ def test_a_cold_page_build_does_not_hold_up_other_requests(app, monkeypatch) -> 
         return original(data, code)
 
     monkeypatch.setattr(pages, "council", slow)
-    app.state.cache = PageCache()
+    app.state.cache = PageCache(app.state.data)
     with TestClient(app) as client:
         answers = []
         cold = threading.Thread(target=lambda: answers.append(client.get("/council/926")))
@@ -50,7 +50,7 @@ def test_visitors_asking_at_once_for_a_cold_page_share_one_build(app, monkeypatc
         return original(data, code)
 
     monkeypatch.setattr(pages, "council", counted)
-    app.state.cache = PageCache()
+    app.state.cache = PageCache(app.state.data)
     with TestClient(app) as client:
         answers = []
         visitors = [threading.Thread(target=lambda: answers.append(client.get("/council/926")))
@@ -67,7 +67,7 @@ def test_visitors_asking_at_once_for_a_cold_page_share_one_build(app, monkeypatc
 
 
 def test_unknown_query_parameters_neither_grow_the_cache_nor_reach_links(app) -> None:
-    app.state.cache = PageCache()
+    app.state.cache = PageCache(app.state.data)
     with TestClient(app) as client:
         first = client.get("/council/926")
         size = len(app.state.cache)
@@ -82,7 +82,7 @@ def test_unknown_query_parameters_neither_grow_the_cache_nor_reach_links(app) ->
 
 
 def test_a_flood_of_one_kind_cannot_evict_another(app) -> None:
-    app.state.cache = PageCache(limits={"council": 5, "compare": 3})
+    app.state.cache = PageCache(app.state.data, limits={"council": 5, "compare": 3})
     with TestClient(app) as client:
         client.get("/council/926")
         codes = [c.code for c in app.state.data.councils[:8]]
@@ -93,3 +93,20 @@ def test_a_flood_of_one_kind_cannot_evict_another(app) -> None:
     assert kinds.count("compare") == 3 and kinds.count("html/compare") == 3
     assert ("council", "926") in list(app.state.cache)
     assert ("html", "council", "926") in list(app.state.cache)
+
+
+def test_page_workers_build_the_same_pages_in_another_process(app) -> None:
+    """With a page worker (as ``carecast serve`` runs) pages are built in a process of
+    their own, from the same workspace: the same HTML and JSON as a build in this one."""
+    import dataclasses
+
+    from carecast.web import create_app
+
+    app.state.cache = PageCache(app.state.data)
+    with TestClient(app) as client:
+        here = client.get("/council/926").text, client.get("/api/councils/873").json()
+    with TestClient(create_app(dataclasses.replace(app.state.settings, page_workers=1))) as client:
+        there = client.get("/council/926").text, client.get("/api/councils/873").json()
+        workers = client.app.state.cache.workers
+        assert workers is not None and workers._pool._processes
+    assert here == there

@@ -75,7 +75,6 @@ def test_no_parameters_mean_the_default_indicator_and_latest_year(client) -> Non
     ("/api/map", {"year": "0.0"}, "year"),
     ("/api/map", {"year": "2024.0"}, "year"),
     ("/api/map", {"year": 1066}, "year"),
-    ("/api/map", {"year": 2000}, "year"),  # a year the indicator has no data for
     ("/api/compare", {"councils": "-926"}, "councils"),
     ("/api/compare", {"councils": ["926"] * 7}, "councils"),
     ("/api/compare", {"indicator": "nonsense"}, "indicator"),
@@ -84,6 +83,12 @@ def test_invalid_query_values_are_refused_not_ignored(client, path, params, fiel
     response = client.get(path, params=params)
     assert response.status_code == 422, response.text
     assert [e["loc"] for e in response.json()["detail"]][0][:2] == ["query", field]
+
+
+def test_a_year_without_data_is_not_found(client) -> None:
+    response = client.get("/api/map", params={"indicator": "cla_rate", "year": 2000})
+    assert response.status_code == 404
+    assert "cla_rate has no data for 2000" in response.json()["detail"]
 
 
 def test_pages_refuse_invalid_values_with_an_error_page(client) -> None:

@@ -31,6 +31,9 @@ def serve(
                      "X-Forwarded-For and X-Forwarded-Proto are believed; repeat for more. "
                      "Without it the headers are ignored.", show_default=False),
     ] = None,
+    page_workers: Annotated[
+        int, typer.Option(min=0, max=8, help="Processes that build public pages beside the "
+                          "server (about 300 MB each); 0 builds them in threads.")] = 1,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Serve the web app: public maps and council pages, and signed-in record-level pages."""
@@ -38,7 +41,8 @@ def serve(
 
     from carecast.web import Settings, create_app
 
-    settings = Settings.from_workspace(workspace, database, tuple(trusted_proxy or ()))
+    settings = Settings.from_workspace(workspace, database, tuple(trusted_proxy or ()),
+                                       page_workers)
     app = create_app(settings)
     console.print(f"carecast is serving on http://{host}:{port}/ (Ctrl+C stops it)")
     # The app reads forwarded headers itself, from the trusted proxies only.

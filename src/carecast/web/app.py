@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,6 +30,7 @@ from carecast.web import (
 )
 from carecast.web.cache import PageCache
 from carecast.web.db import open_database
+from carecast.web.page_workers import PageWorkers
 from carecast.web.public import PublicData
 from carecast.web.security import (
     CSRF_FIELD,
@@ -46,7 +49,14 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings) -> FastAPI:
     """A ready app: data indexed, database migrated, GOV.UK Frontend mounted when found."""
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if _app.state.cache.workers is not None:
+            _app.state.cache.workers.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="carecast",
         version=carecast.__version__,
         description="Children's social care data for English councils. Aggregate data is "
@@ -58,7 +68,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.data = PublicData(settings.workspace)
     app.state.db = open_database(settings.database_url)
-    app.state.cache = PageCache()
+    workers = PageWorkers(settings.workspace, settings.page_workers) \
+        if settings.page_workers else None
+    app.state.cache = PageCache(app.state.data, workers=workers)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(
         govuk=settings.govuk_frontend is not None,

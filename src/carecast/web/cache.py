@@ -2,8 +2,10 @@
 
 Three rules keep pages fast under load and the cache from being abused:
 
-- Builds run in worker threads (at most ``builders`` at once), never on the event loop,
-  so a cold page does not hold up requests that are already cached or cheap.
+- Builds never run on the event loop, so a cold page does not hold up requests that are
+  already cached or cheap: a page's data (a :class:`~.page_workers.Build`) is built in a
+  page worker process when the app has them (``Settings.page_workers``), else in a worker
+  thread; rendering runs in worker threads (at most ``builders`` at once).
 - One build per key at a time: twenty visitors asking for the same cold page wait for one
   build instead of starting twenty.
 - Entries are bounded per kind (the first item of a key: ``council``, ``compare``, ...), least
@@ -21,6 +23,9 @@ from typing import Any, TypeVar
 import anyio.to_thread
 from anyio import CapacityLimiter
 
+from carecast.web.page_workers import Build, PageWorkers
+from carecast.web.public import PublicData
+
 T = TypeVar("T")
 Key = tuple[Hashable, ...]
 LIMITS = {"council": 400, "home": 1000, "compare": 300, "sources": 4}
@@ -32,7 +37,10 @@ DEFAULT_LIMIT = 100
 class PageCache:
     """Built values by key; see the module docstring for the rules."""
 
-    def __init__(self, *, builders: int = 2, limits: dict[str, int] | None = None) -> None:
+    def __init__(self, data: PublicData, *, workers: PageWorkers | None = None,
+                 builders: int = 2, limits: dict[str, int] | None = None) -> None:
+        self.data = data
+        self.workers = workers
         self.builders = builders
         self.limits = dict(LIMITS if limits is None else limits)
         self._entries: dict[str, OrderedDict[Key, Any]] = {}
@@ -58,8 +66,8 @@ class PageCache:
     def __len__(self) -> int:
         return sum(len(entries) for entries in self._entries.values())
 
-    async def get(self, key: Key, build: Callable[[], T]) -> T:
-        """The cached value, else ``build()`` run in a worker thread and kept."""
+    async def get(self, key: Key, build: Build | Callable[[], T]) -> T:
+        """The cached value, else built off the event loop and kept."""
         found = self.peek(key)
         if found is not None:
             return found
@@ -69,14 +77,24 @@ class PageCache:
                 found = self.peek(key)  # built while this request waited
                 if found is not None:
                     return found
-                if self._limiter is None:  # made inside the event loop that uses it
-                    self._limiter = CapacityLimiter(self.builders)
-                value = await anyio.to_thread.run_sync(build, limiter=self._limiter)
+                value = await self._build(build)
                 self._keep(key, value)
                 return value
         finally:
             if not lock.locked():
                 self._building.pop(key, None)
+
+    async def _build(self, build: Build | Callable[[], T]) -> Any:
+        if isinstance(build, Build):
+            if self.workers is not None:
+                return await self.workers.run(build)
+            return await self._in_thread(lambda: build(self.data))
+        return await self._in_thread(build)
+
+    async def _in_thread(self, build: Callable[[], T]) -> T:
+        if self._limiter is None:  # made inside the event loop that uses it
+            self._limiter = CapacityLimiter(self.builders)
+        return await anyio.to_thread.run_sync(build, limiter=self._limiter)
 
     def _keep(self, key: Key, value: Any) -> None:
         kind = self._kind(key)

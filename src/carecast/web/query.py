@@ -2,8 +2,8 @@
 
 Indicators and councils are closed sets (the indicator registry, the current councils in
 the bundled data), so they are enums in the OpenAPI schema and anything else is a 422.
-Years are integers written as digits (``0.0`` and ``2024.0`` are refused) and must be a
-year the indicator has data for. Parameters a route does not declare are ignored, and
+Years are integers written as digits (``0.0`` and ``2024.0`` are refused, 422); a year the
+indicator has no data for is a 404. Parameters a route does not declare are ignored, and
 cache keys are built from these validated values only, so they cannot grow the cache.
 """
 
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import Query, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import BeforeValidator
+from fastapi import HTTPException, Query, Request
+from pydantic import BeforeValidator, Field
 
 from carecast.benchmark import indicators
 from carecast.data import councils
 from carecast.web.pages import DEFAULT_INDICATOR
 
 MAX_COMPARE = 6
+FIRST_YEAR, LAST_YEAR = 1990, 2100
 _INDICATORS = tuple(indicators.registry())
 _COUNCILS = tuple(c.code for c in councils.all_councils(current_only=True))
 IndicatorId = Literal[_INDICATORS]  # type: ignore[valid-type]
@@ -39,9 +39,10 @@ Indicator = Annotated[
     Query(description="Indicator id (GET /api/indicators lists them); default cla_rate."),
 ]
 Year = Annotated[
-    int | None,
+    Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)] | None,
     BeforeValidator(_digits),
-    Query(ge=1990, le=2100, description="Year ending 31 March; default the latest with data."),
+    Query(description="Year ending 31 March; default the latest with data (404 for a year "
+          "the indicator has no data for)."),
 ]
 Councils = Annotated[
     list[CouncilCode | Literal[""]] | None,
@@ -50,22 +51,16 @@ Councils = Annotated[
 ]
 
 
-def refuse(field: str, value: Any, message: str) -> RequestValidationError:
-    """A 422 in FastAPI's own shape (the schema's HTTPValidationError) for one parameter."""
-    return RequestValidationError(
-        [{"type": "value_error", "loc": ("query", field), "msg": message, "input": value}]
-    )
-
-
 def year_for(request: Request, indicator: str | None, year: int | None) -> int | None:
-    """``year`` when the indicator has data for it; else a 422 listing the years it has."""
+    """``year`` when the indicator has data for it; else a 404 naming the years it has (a
+    well-formed year the data lacks is a missing resource, not a malformed request)."""
     if year is None:
         return None
-    data = request.app.state.data
-    years = data.years(indicator or DEFAULT_INDICATOR)
+    chosen = indicator or DEFAULT_INDICATOR
+    years = request.app.state.data.years(chosen)
     if year not in years:
-        raise refuse("year", year, f"no data for {year}; years with data: "
-                     f"{years[0]}-{years[-1]}" if years else "no years with data")
+        have = f"{years[0]} to {years[-1]}" if years else "none"
+        raise HTTPException(404, f"{chosen} has no data for {year} (years with data: {have})")
     return year
 
 

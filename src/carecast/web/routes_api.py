@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from carecast.web import pages
 from carecast.web.accounts import Account
+from carecast.web.page_workers import Build
 from carecast.web.query import Councils, Indicator, Year, council_codes, year_for
 from carecast.web.security import require
 from carecast.web.views import cached, data
@@ -101,13 +102,14 @@ def indicators(request: Request) -> list[IndicatorOut]:
             for i in d.indicators.values()]
 
 
-@router.get("/map", response_model=MapOut)
+@router.get("/map", response_model=MapOut, responses={
+    404: {"model": ErrorOut, "description": "The indicator has no data for that year."}})
 async def map_values(request: Request, indicator: Indicator = None, year: Year = None) -> MapOut:
     """Each council's value of one indicator in one year (the home page's map and table)."""
     year = year_for(request, indicator, year)
     chosen, chosen_year = pages.choose(data(request), indicator, year)
     page = await cached(request, ("home", chosen.id, chosen_year),
-                        lambda: pages.home(data(request), chosen.id, chosen_year))
+                        Build("home", (chosen.id, chosen_year)))
     return MapOut(indicator=chosen.id, year=chosen_year, england=page["england"],
                   values=data(request).la_values(chosen.id, chosen_year), tables=_tables(page))
 
@@ -117,7 +119,7 @@ async def council(request: Request, code: str) -> CouncilPageOut:
     """A council's profile and every table on its page."""
     if code not in data(request).by_code:
         raise HTTPException(404, f"No current council has the DfE code {code!r}.")
-    page = await cached(request, ("council", code), lambda: pages.council(data(request), code))
+    page = await cached(request, ("council", code), Build("council", (code,)))
     return CouncilPageOut(council=_council(page["council"]), profile=page["profile"],
                           tables=_tables(page))
 
@@ -130,14 +132,14 @@ async def compare(
     codes = council_codes(councils)
     chosen = indicator or pages.DEFAULT_INDICATOR
     page = await cached(request, ("compare", codes, chosen),
-                        lambda: pages.compare(data(request), list(codes), chosen))
+                        Build("compare", (list(codes), chosen)))
     return PageOut(title=page["title"], tables=_tables(page))
 
 
 @router.get("/sources", response_model=PageOut)
 async def sources(request: Request) -> PageOut:
     """The public source files behind the bundled data, with licence attribution."""
-    page = await cached(request, ("sources",), lambda: pages.sources(data(request)))
+    page = await cached(request, ("sources",), Build("sources"))
     return PageOut(title=page["title"], tables=_tables(page))
 
 

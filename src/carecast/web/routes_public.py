@@ -6,13 +6,13 @@ per validated set of parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from carecast.web import pages
+from carecast.web.page_workers import Build
 from carecast.web.query import Councils, Indicator, Year, council_codes
 from carecast.web.views import cached, data, download, render, render_public
 
@@ -23,7 +23,7 @@ Table = Annotated[str | None, Query(max_length=100)]
 
 async def _page_or_file(
     request: Request, template: str, key: tuple, query: dict[str, Any],
-    build: Callable[[], dict], fmt: str | None, table: str | None, stem: str,
+    build: Build, fmt: str | None, table: str | None, stem: str,
 ) -> Response:
     page = await cached(request, key, build)
     if fmt:
@@ -45,7 +45,7 @@ async def home(
     return await _page_or_file(
         request, "home.html", ("home", chosen.id, chosen_year),
         {"indicator": chosen.id, "year": chosen_year},
-        lambda: pages.home(data(request), chosen.id, chosen_year), format, table, "map")
+        Build("home", (chosen.id, chosen_year)), format, table, "map")
 
 
 @router.get("/council/{code}")
@@ -56,7 +56,7 @@ async def council(
         raise HTTPException(404, f"No current council has the DfE code {code!r}.")
     return await _page_or_file(
         request, "council.html", ("council", code), {},
-        lambda: pages.council(data(request), code), format, table, f"council-{code}")
+        Build("council", (code,)), format, table, f"council-{code}")
 
 
 @router.get("/search")
@@ -80,11 +80,11 @@ async def compare(
     return await _page_or_file(
         request, "compare.html", ("compare", codes, chosen),
         {"councils": list(codes), "indicator": chosen},
-        lambda: pages.compare(data(request), list(codes), chosen), format, table, "compare")
+        Build("compare", (list(codes), chosen)), format, table, "compare")
 
 
 @router.get("/sources")
 async def sources(request: Request, format: Format = None, table: Table = None) -> Response:  # noqa: A002
     return await _page_or_file(
         request, "sources.html", ("sources",), {},
-        lambda: pages.sources(data(request)), format, table, "sources")
+        Build("sources"), format, table, "sources")

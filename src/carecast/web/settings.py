@@ -39,6 +39,9 @@ class Settings:
     """Admins must sign in with a TOTP code (the workspace setting ``ADMIN_TWO_FACTOR``)."""
     two_factor_window_s: int = 300
     """How long after a correct password the TOTP code may be entered."""
+    page_workers: int = 0
+    """Processes that build public pages (each loads its own copy of the public data, about
+    300 MB); 0 builds them in threads of the server process. ``carecast serve`` uses 1."""
 
     @classmethod
     def from_workspace(
@@ -46,6 +49,7 @@ class Settings:
         workspace: str | Path | None = None,
         database: str | None = None,
         trusted_proxies: tuple[str, ...] = (),
+        page_workers: int = 0,
     ) -> Settings:
         """Settings for a workspace: SQLite accounts beside it unless ``database`` is given."""
         ws = Workspace.open(workspace)
@@ -56,6 +60,7 @@ class Settings:
             govuk_frontend=find_govuk_frontend(),
             trusted_proxies=tuple(trusted_proxies),
             admin_two_factor=ws.setting(ADMIN_TWO_FACTOR) == "required",
+            page_workers=page_workers,
         )
 
 
