@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-from local_server import local_server
+from local_server import children, local_server, peak_rss_mb
 
 RESULTS = Path(__file__).parent / "results" / "web_latency.json"
 TARGETS_MS = {"cold_council": 300.0, "warm": 150.0}
@@ -94,20 +94,6 @@ async def load(port: int, warm: list[str], cold: Iterator[tuple[str, str]], seco
 
     await asyncio.gather(*(client(i < cold_clients) for i in range(clients)))
     return latencies, errors
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return float("nan")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(c) for c in (task / "children").read_text().split()]
-    return found
 
 
 def summary(values: list[float]) -> dict[str, float | int]:

@@ -1,5 +1,6 @@
 """The app under uvicorn in a child process on a free loopback port, over a temporary
-workspace: shared by the load smoke (``bench_web.py``) and the API fuzz (``fuzz_api.py``).
+workspace, and its processes' peak memory: shared by the load smoke (``bench_web.py``),
+the upload bench (``bench_upload.py``) and the API fuzz (``fuzz_api.py``).
 
 Only ever 127.0.0.1: these tools send traffic to this machine and nowhere else.
 """
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -68,3 +70,17 @@ def local_server() -> Iterator[Server]:
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,7 @@ from carecast.web import pages
 from carecast.web.public import PublicData
 
 _data: PublicData | None = None  # a worker's own public data
+PARENT_CHECK_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,20 @@ class Build:
 
 def _start(workspace: str) -> None:
     global _data
+    _exit_with(os.getppid())
     _data = PublicData(Path(workspace))
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when the server that started it is gone, however it ended (even
+    ``kill -9``), so no worker outlives its server holding memory."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_S)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _run(build: Build) -> dict[str, Any]:
@@ -59,4 +76,5 @@ class PageWorkers:
         return await asyncio.wrap_future(self._pool.submit(_run, build))
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the workers (a build in progress finishes first)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
