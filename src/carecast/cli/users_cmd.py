@@ -111,11 +111,10 @@ def admin_two_factor(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Whether admins must use two-factor sign-in in this workspace (applies on restart)."""
-    from carecast.data.errors import InputError
-    from carecast.data.workspace import Workspace
+    from carecast.service.workspace import InputError, open_workspace
     from carecast.web.settings import ADMIN_TWO_FACTOR
 
     if policy not in ("required", "optional"):
         raise InputError(f"policy must be required or optional, not {policy!r}")
-    Workspace.open(workspace).set_setting(ADMIN_TWO_FACTOR, policy)
+    open_workspace(workspace).set_setting(ADMIN_TWO_FACTOR, policy)
     console.print(f"Two-factor sign-in is {policy} for admins (restart 'carecast serve').")

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from carecast.data.ssda903 import ingest_process
+from carecast.service.ssda903 import ingest_process
 
 
 async def run(folder: Path, workspace: Path) -> int:

@@ -14,14 +14,14 @@ from typing import Annotated, Any, Literal
 from fastapi import HTTPException, Query, Request
 from pydantic import BeforeValidator, Field
 
-from carecast.benchmark import indicators
-from carecast.data import councils
+from carecast.service import workspace as svc
+from carecast.service.benchmark import indicators
 from carecast.web.pages import DEFAULT_INDICATOR
 
 MAX_COMPARE = 6
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 _INDICATORS = tuple(indicators.registry())
-_COUNCILS = tuple(c.code for c in councils.all_councils(current_only=True))
+_COUNCILS = tuple(c.code for c in svc.councils(current_only=True))
 IndicatorId = Literal[_INDICATORS]  # type: ignore[valid-type]
 CouncilCode = Literal[_COUNCILS]  # type: ignore[valid-type]
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from carecast.data.errors import InputError
+from carecast.service.workspace import InputError
 from carecast.web import accounts, totp
 from carecast.web.accounts import Account
 from carecast.web.routes_records import start_signed_in
