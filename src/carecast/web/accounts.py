@@ -22,6 +22,8 @@ from carecast.service.workspace import InputError
 from carecast.web.db import ROLES, AuditEvent, LoginAttempt, LoginCounter, Session, User, now
 
 _hasher = PasswordHasher()
+SESSION_KEEP = timedelta(days=30)
+"""Ended or expired sessions are kept this long (then deleted as new ones start)."""
 MIN_PASSWORD_LENGTH = 12
 # Verified against when the username is unknown, so timing does not reveal which names exist.
 _DUMMY_HASH = _hasher.hash("carecast-dummy-password")
@@ -176,6 +178,7 @@ def start_session(db: sessionmaker, account: Account, max_age_s: int) -> str:
     """A new server-side session; the token goes in the (signed) cookie, its hash here."""
     token = secrets.token_urlsafe(32)
     with db.begin() as session:
+        session.execute(delete(Session).where(Session.expires_at < now() - SESSION_KEEP))
         session.add(Session(token_hash=_digest(token), user_id=account.id, created_at=now(),
                             expires_at=now() + timedelta(seconds=max_age_s)))
     return token
