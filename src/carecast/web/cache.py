@@ -28,9 +28,11 @@ from carecast.web.public import PublicData
 
 T = TypeVar("T")
 Key = tuple[Hashable, ...]
-LIMITS = {"council": 400, "home": 1000, "compare": 300, "sources": 4}
+LIMITS = {"council": 400, "home": 1000, "compare": 300, "sources": 4, "councils": 1}
 """Entries kept per kind: every council (plus room), every indicator and year, the most
-recent comparisons. Rendered HTML (key ``("html", kind, ...)``) has the same limits."""
+recent comparisons. Rendered HTML and JSON (keys ``("html" | "json", kind, ...)``) have
+the same limits."""
+RENDERED = ("html", "json")
 DEFAULT_LIMIT = 100
 
 
@@ -48,10 +50,10 @@ class PageCache:
         self._limiter: CapacityLimiter | None = None
 
     def _kind(self, key: Key) -> str:
-        return "/".join(str(k) for k in key[:2]) if key[0] == "html" else str(key[0])
+        return "/".join(str(k) for k in key[:2]) if key[0] in RENDERED else str(key[0])
 
     def _limit(self, kind: str) -> int:
-        return self.limits.get(kind.removeprefix("html/"), DEFAULT_LIMIT)
+        return self.limits.get(kind.split("/")[-1], DEFAULT_LIMIT)
 
     def peek(self, key: Key) -> Any | None:
         entries = self._entries.get(self._kind(key))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from carecast.web import pages
@@ -87,10 +89,25 @@ def _tables(page: dict[str, Any]) -> list[TableOut]:
     return [TableOut.model_validate(t.as_json()) for t in page["tables"]]
 
 
+async def _json(request: Request, key: tuple, make: Callable[[], BaseModel | list]) -> Response:
+    """The response body built (and validated by its model) once per key, like the pages:
+    public data does not change while the app runs."""
+
+    def build() -> bytes:
+        made = make()
+        if isinstance(made, list):
+            return b"[" + b",".join(m.model_dump_json().encode() for m in made) + b"]"
+        return made.model_dump_json().encode()
+
+    return Response(await cached(request, ("json", *key), build),
+                    media_type="application/json")
+
+
 @router.get("/councils", response_model=list[CouncilOut])
-def councils(request: Request) -> list[CouncilOut]:
+async def councils(request: Request) -> Response:
     """Current councils with their DfE and ONS codes and region."""
-    return [_council(c) for c in data(request).councils]
+    return await _json(request, ("councils",),
+                       lambda: [_council(c) for c in data(request).councils])
 
 
 @router.get("/indicators", response_model=list[IndicatorOut])
@@ -115,13 +132,13 @@ async def map_values(request: Request, indicator: Indicator = None, year: Year =
 
 
 @router.get("/councils/{code}", response_model=CouncilPageOut, responses=NOT_FOUND)
-async def council(request: Request, code: str) -> CouncilPageOut:
+async def council(request: Request, code: str) -> Response:
     """A council's profile and every table on its page."""
     if code not in data(request).by_code:
         raise HTTPException(404, f"No current council has the DfE code {code!r}.")
     page = await cached(request, ("council", code), Build("council", (code,)))
-    return CouncilPageOut(council=_council(page["council"]), profile=page["profile"],
-                          tables=_tables(page))
+    return await _json(request, ("council", code), lambda: CouncilPageOut(
+        council=_council(page["council"]), profile=page["profile"], tables=_tables(page)))
 
 
 @router.get("/compare", response_model=PageOut)
