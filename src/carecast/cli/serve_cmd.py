@@ -33,7 +33,7 @@ def serve(
     ] = None,
     page_workers: Annotated[
         int, typer.Option(min=0, max=8, help="Processes that build public pages beside the "
-                          "server (about 300 MB each); 0 builds them in threads.")] = 1,
+                          "server (about 500 MB each); 0 builds them in threads.")] = 1,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Serve the web app: public maps and council pages, and signed-in record-level pages."""

@@ -41,7 +41,7 @@ class Settings:
     """How long after a correct password the TOTP code may be entered."""
     page_workers: int = 0
     """Processes that build public pages (each loads its own copy of the public data, about
-    300 MB); 0 builds them in threads of the server process. ``carecast serve`` uses 1."""
+    500 MB); 0 builds them in threads of the server process. ``carecast serve`` uses 1."""
 
     @classmethod
     def from_workspace(
