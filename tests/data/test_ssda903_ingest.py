@@ -49,7 +49,7 @@ def test_child_ids_are_pseudonymised_and_postcodes_cut(generated, tmp_path: Path
     assert eps["child"].str.fullmatch(r"c[0-9a-f]{16}").all()
     assert not eps["home_district"].dropna().str.contains(" ").any()
     assert (tmp_path / "ws" / SECRET_FILE).stat().st_mode & 0o777 == 0o600
-    with ws.connect(read_only=True) as con:
+    with ws.connect() as con:
         for (table,) in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'ssda903%'"
         ).fetchall():

@@ -42,7 +42,10 @@ def ws(tmp_path: Path) -> Workspace:
 CASES = {
     "truncated": (dict(episodes=GOOD_EPISODES[:-40]), "episodes.csv", 4, "REC", "truncated"),
     "wrong columns": (dict(episodes=EPISODES.replace("DECOM", "DATE_START") + "1,2\n"),
-                      "episodes.csv", 1, "DATE_START", "do not match"),
+                      "episodes.csv", 1, 2, "column 2 is not an SSDA903 column name (perhaps "
+                      "DECOM)"),
+    "column of another table": (dict(episodes=EPISODES.replace("RNE", "DOB")),
+                                "episodes.csv", 1, "DOB", "DOB is not a Episodes column"),
     "bad date": (dict(episodes=GOOD_EPISODES.replace("10/10/2022", "31/02/2022")),
                  "episodes.csv", 4, "DECOM", "not a dd/mm/YYYY date"),
     "missing DOB": (dict(header=GOOD_HEADER.replace("03/04/2012", "")), "header.csv", 3, "DOB",
@@ -68,6 +71,48 @@ def test_bad_csv_refused_with_location(case: str, ws: Workspace, tmp_path: Path)
     assert text in str(err)
     assert "1001" not in str(err) and "1002" not in str(err)  # never a child id
     assert ws.query("SELECT * FROM ssda903_episodes ORDER BY ALL").equals(before)
+
+
+RECORD_VALUES = ("1001", "1002", "AB1 2CD", "AB2 3EF", "01/05/2022", "01/02/2010", "UN2",
+                 "WBRI")
+
+
+def _headerless(folder: Path, text: bytes = GOOD_EPISODES.encode()) -> Path:
+    return write(folder, episodes=text.split(b"\n", 1)[1])
+
+
+@pytest.mark.parametrize("damage", ["none", "non-UTF-8", "form feed"])
+def test_a_file_without_its_header_row_is_refused_without_quoting_records(
+    damage: str, ws: Workspace, tmp_path: Path
+) -> None:
+    """The first data row stands where the header should: its child id, postcodes and
+    dates never appear in the message, from the data layer or either CLI command."""
+    text = GOOD_EPISODES.encode()
+    if damage == "non-UTF-8":
+        text = text.replace(b"AB3 4GH", b"AB3 4\xe9H")
+    folder = _headerless(tmp_path / "bad", text)
+    with pytest.raises(InputError) as caught:
+        store.ingest(folder, ws)
+    err = caught.value
+    assert err.file.endswith("episodes.csv") and err.row in (1, 2)
+    assert not any(value in str(err) for value in RECORD_VALUES), str(err)
+    for command in (["ingest"], ["validate", "--no-dfe"], ["validate"]):
+        result = CliRunner().invoke(app, ["ssda903", *command, str(folder),
+                                          "--workspace", str(ws.root)])
+        assert result.exit_code == 2, result.output
+        assert "episodes.csv" in result.output and "Traceback" not in result.output
+        assert not any(value in result.output for value in RECORD_VALUES), result.output
+    if damage == "none":
+        assert "header row may be missing" in str(err)
+
+
+def test_unreadable_lines_are_not_quoted(ws: Workspace, tmp_path: Path) -> None:
+    lines = GOOD_EPISODES.split("\n")
+    lines.insert(2, "\f")  # Arrow cannot read a line of other whitespace
+    folder = write(tmp_path / "bad", episodes="\n".join(lines))
+    with pytest.raises(InputError) as caught:
+        store.ingest(folder, ws)
+    assert not any(value in str(caught.value) for value in RECORD_VALUES), str(caught.value)
 
 
 def test_xml_that_is_not_a_return(ws: Workspace, tmp_path: Path) -> None:

@@ -182,6 +182,11 @@ def test_sign_in_and_see_record_pages(page) -> None:  # type: ignore[no-untyped-
     page.goto("/records/audit")
     assert "admin" in page.locator("table").inner_text()
     check(page, "audit")
+    page.goto("/records/account")
+    check(page, "account")
+    page.goto("/records/account/two-factor")
+    assert page.locator(".cc-qr svg").count() == 1
+    check(page, "two-factor")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(lambda url: url.rstrip("/").endswith(str(page.url).split("/")[2]))
     page.goto("/records")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from carecast import OGL_ATTRIBUTION
@@ -62,11 +63,40 @@ def test_home_page_has_both_maps_with_named_council_links(client) -> None:
     assert "<caption" in html and OGL_ATTRIBUTION in html
 
 
-def test_unknown_indicator_falls_back_to_the_default(client) -> None:
-    body = client.get("/api/map", params={"indicator": "nonsense", "year": 1066}).json()
+def test_no_parameters_mean_the_default_indicator_and_latest_year(client) -> None:
+    body = client.get("/api/map").json()
     assert body["indicator"] == "cla_rate"
     assert body["year"] == max(i["years"] for i in client.get("/api/indicators").json()
                                if i["id"] == body["indicator"])[-1]
+
+
+@pytest.mark.parametrize("path, params, field", [
+    ("/api/map", {"indicator": "nonsense"}, "indicator"),
+    ("/api/map", {"year": "0.0"}, "year"),
+    ("/api/map", {"year": "2024.0"}, "year"),
+    ("/api/map", {"year": 1066}, "year"),
+    ("/api/compare", {"councils": "-926"}, "councils"),
+    ("/api/compare", {"councils": ["926"] * 7}, "councils"),
+    ("/api/compare", {"indicator": "nonsense"}, "indicator"),
+])
+def test_invalid_query_values_are_refused_not_ignored(client, path, params, field) -> None:
+    response = client.get(path, params=params)
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in response.json()["detail"]][0][:2] == ["query", field]
+
+
+def test_a_year_without_data_is_not_found(client) -> None:
+    response = client.get("/api/map", params={"indicator": "cla_rate", "year": 2000})
+    assert response.status_code == 404
+    assert "cla_rate has no data for 2000" in response.json()["detail"]
+
+
+def test_pages_refuse_invalid_values_with_an_error_page(client) -> None:
+    page = client.get("/compare", params={"councils": "-926"})
+    assert page.status_code == 422 and "govuk-heading-xl" in page.text
+    assert "councils" in page.text
+    # A year the chosen indicator lacks (left in the year chooser) shows its latest year.
+    assert client.get("/", params={"indicator": "cla_rate", "year": 2000}).status_code == 200
 
 
 def test_benchmark_table_matches_the_benchmark_api(app, client) -> None:

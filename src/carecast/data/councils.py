@@ -60,12 +60,18 @@ def _normalise(name: str) -> str:
 
 
 def all_councils(current_only: bool = True) -> list[Council]:
+    """Councils by name; built once per process (every benchmark of a page asks for them)."""
+    return list(_sorted_councils(current_only))
+
+
+@cache
+def _sorted_councils(current_only: bool) -> tuple[Council, ...]:
     table = _table()
     if current_only:
         table = table[table["status"] == "current"]
     fields = ["code", "name", "ons_code", "region_code", "region_name", "status"]
     rows = table.sort_values("name")[fields].astype(str).itertuples(index=False)
-    return [Council(*row) for row in rows]
+    return tuple(Council(*row) for row in rows)
 
 
 def lookup(text: str) -> Council:
@@ -88,7 +94,13 @@ def lookup(text: str) -> Council:
 
 
 def official_neighbours(code: str, edition: int = 2025) -> list[str]:
-    """The council's 10 statistical neighbours in DfE/NFER order (closest first)."""
+    """The council's 10 statistical neighbours in DfE/NFER order (closest first); looked up
+    once per process (a council page asks for them for every indicator)."""
+    return list(_official_neighbours(code, edition))
+
+
+@cache
+def _official_neighbours(code: str, edition: int) -> tuple[str, ...]:
     table = bundled.read_table("stat_neighbours")
     rows = table[(table["edition"] == edition) & (table["code"] == code)].sort_values("rank")
     if rows.empty:
@@ -97,7 +109,7 @@ def official_neighbours(code: str, edition: int = 2025) -> list[str]:
             f"council {code} has no statistical neighbours in edition {edition}; "
             f"editions: {editions}"
         )
-    return rows["neighbour_code"].tolist()
+    return tuple(rows["neighbour_code"].tolist())
 
 
 def name_of(code: str) -> str:

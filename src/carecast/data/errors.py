@@ -9,7 +9,9 @@ class InputError(Exception):
     """Input the product cannot take; the message names where the problem is.
 
     ``row`` is the 1-based line in the file as a user sees it in a text editor or
-    spreadsheet (the header is row 1), so users can jump straight to it.
+    spreadsheet (the header is row 1), so users can jump straight to it. ``column`` is a
+    column's name, or its 1-based position when the file's text may not be quoted (a cell
+    that is not a known column name could be a child's data).
     """
 
     def __init__(
@@ -18,7 +20,7 @@ class InputError(Exception):
         *,
         file: str | Path | None = None,
         row: int | None = None,
-        column: str | None = None,
+        column: str | int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -32,6 +34,12 @@ class InputError(Exception):
             where.append(self.file)
         if self.row is not None:
             where.append(f"row {self.row}")
-        if self.column:
+        if isinstance(self.column, int):
+            where.append(f"column {self.column}")
+        elif self.column:
             where.append(f"column {self.column!r}")
         return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class WorkspaceBusy(InputError):
+    """Another process is writing to the workspace; nothing was changed, try again later."""

@@ -383,7 +383,7 @@ def add_release(ws: Any, path: str | Path) -> ReleaseReport:
     if not report.changed:
         return report
     rows = release.observations.assign(file=Path(release.file).name)  # noqa: F841 - used by SQL
-    with ws.change() as con:
+    with ws.change("data add-release") as con:
         con.execute(
             """CREATE TABLE IF NOT EXISTS user_observations (
                 level VARCHAR, area_code VARCHAR, year INTEGER, measure VARCHAR, value DOUBLE,

@@ -29,8 +29,10 @@ USER_TABLE = "user_observations"
 _cache: dict[tuple[object, ...], object] = {}
 
 
-def _key(ws: Workspace) -> tuple[str, float]:
-    return (str(ws.db_path.resolve()), ws.db_path.stat().st_mtime)
+def _key(ws: Workspace) -> tuple[str, tuple[int, int]]:
+    """The workspace file's identity: every change swaps in a new file (a new inode)."""
+    stat = ws.db_path.stat()
+    return (str(ws.db_path.resolve()), (stat.st_ino, stat.st_mtime_ns))
 
 
 def observations(ws: Workspace) -> pd.DataFrame:

@@ -6,7 +6,7 @@ summaries are suppressed (counts of 1 to 4) before they reach a face.
 
 from __future__ import annotations
 
-from carecast.data.ssda903 import codes, summary
+from carecast.data.ssda903 import codes, ingest_process, summary
 from carecast.data.ssda903.store import IngestResult, ingest
 from carecast.data.ssda903.synth import Synthetic, generate
 from carecast.data.ssda903.synth_writer import write_returns
@@ -16,8 +16,8 @@ from carecast.data.workspace import Workspace
 SUPPRESS_BELOW = summary.SUPPRESS_BELOW
 
 __all__ = ["SUPPRESS_BELOW", "IngestResult", "Synthetic", "Validation", "age_bands",
-           "generate", "ingest", "summarise", "synth_shares", "validate_folder",
-           "write_returns"]
+           "generate", "ingest", "ingest_process", "summarise", "synth_shares",
+           "validate_folder", "write_returns"]
 
 
 def summarise(ws: Workspace) -> dict:

@@ -15,10 +15,11 @@ import yaml
 from carecast import params
 from carecast.data import councils as _councils
 from carecast.data.councils import Council
-from carecast.data.errors import InputError
+from carecast.data.errors import InputError, WorkspaceBusy
 from carecast.data.workspace import Workspace
 
-__all__ = ["Council", "InputError", "Workspace", "council", "councils", "open_workspace"]
+__all__ = ["Council", "InputError", "Workspace", "WorkspaceBusy", "council", "councils",
+           "open_workspace"]
 
 
 def open_workspace(path: str | Path | None = None) -> Workspace:

@@ -3,31 +3,42 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import carecast
 from carecast.web import (
+    routes_account,
     routes_api,
     routes_public,
     routes_records,
     routes_ssda903,
     scenarios_page,
 )
+from carecast.web.cache import PageCache
 from carecast.web.db import open_database
+from carecast.web.page_workers import PageWorkers
 from carecast.web.public import PublicData
 from carecast.web.security import (
     CSRF_FIELD,
     SESSION_COOKIE,
+    TWO_FACTOR_SETUP,
     NotSignedIn,
     SecurityHeaders,
+    TwoFactorRequired,
 )
 from carecast.web.settings import Settings
 from carecast.web.views import error_title, render
@@ -38,7 +49,14 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings) -> FastAPI:
     """A ready app: data indexed, database migrated, GOV.UK Frontend mounted when found."""
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if _app.state.cache.workers is not None:
+            _app.state.cache.workers.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="carecast",
         version=carecast.__version__,
         description="Children's social care data for English councils. Aggregate data is "
@@ -50,7 +68,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.data = PublicData(settings.workspace)
     app.state.db = open_database(settings.database_url)
-    app.state.cache = {}
+    workers = PageWorkers(settings.workspace, settings.page_workers) \
+        if settings.page_workers else None
+    app.state.cache = PageCache(app.state.data, workers=workers)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(
         govuk=settings.govuk_frontend is not None,
@@ -70,6 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GZipMiddleware, minimum_size=2000, compresslevel=5)
+    if settings.trusted_proxies:  # outermost: the client address and scheme for the rest
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
 
     if settings.govuk_frontend is not None:
         app.mount("/assets/govuk", StaticFiles(directory=settings.govuk_frontend), name="govuk")
@@ -79,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(routes_public.router)
     app.include_router(routes_records.router)
+    app.include_router(routes_account.router)
     app.include_router(routes_ssda903.router)
     app.include_router(scenarios_page.router)
     app.include_router(routes_api.router)
@@ -87,7 +110,23 @@ def create_app(settings: Settings) -> FastAPI:
     async def _not_signed_in(request: Request, _exc: NotSignedIn) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "Sign in to see record-level data."}, 401)
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(request.url.path, safe='/')}",
+                                status_code=303)
+
+    @app.exception_handler(TwoFactorRequired)
+    async def _two_factor(request: Request, _exc: TwoFactorRequired) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "Set up two-factor sign-in first."}, 403)
+        return RedirectResponse(TWO_FACTOR_SETUP, status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(request, exc)
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"
+                           for e in exc.errors())
+        return render(request, "error.html", {"title": error_title(422), "detail": detail},
+                      status_code=422)
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:

@@ -6,15 +6,18 @@ installed package needs no ``alembic.ini``; these ORM classes mirror the latest 
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Engine,
+    ForeignKey,
     Integer,
     String,
     Text,
@@ -45,6 +48,36 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Base32 TOTP key once two-factor sign-in is confirmed; None while it is off."""
+    totp_pending: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """A key being set up, until the user confirms it with a code."""
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The 30-second step of the last code accepted, so no code works twice."""
+
+
+class Session(Base):
+    """A signed-in browser: the cookie holds a random token, the database its SHA-256, so
+    signing out (or a password change) ends the session for good."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginCounter(Base):
+    """Sign-in attempts per username and address in the current window, counted by one
+    atomic upsert before a password is checked, so concurrent tries cannot overrun it."""
+
+    __tablename__ = "login_counters"
+    username: Mapped[str] = mapped_column(String(100), primary_key=True)
+    ip: Mapped[str] = mapped_column(String(64), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class LoginAttempt(Base):
@@ -67,18 +100,31 @@ class AuditEvent(Base):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine; SQLite gets foreign keys and a busy timeout so threads can share the file."""
+    """An engine. SQLite: an owner-only file (it holds password hashes; SQLite gives its
+    journal files the same mode), foreign keys, write-ahead logging so readers do not wait
+    for a writer, and a busy timeout so threads and processes can share the file."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        if engine.url.database and engine.url.database != ":memory:":
+            _owner_only(Path(engine.url.database))
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _owner_only(path: Path) -> None:
+    """Create the file 0600 (SQLite takes an empty file as an empty database), or tighten
+    one an older version made 0644."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 def migrate(engine: Engine) -> None:

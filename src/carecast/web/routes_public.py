@@ -1,52 +1,66 @@
-"""Public pages: aggregate data only, no sign-in. Each page's tables download with ?format=."""
+"""Public pages: aggregate data only, no sign-in. Each page's tables download with ?format=.
+
+Built pages come from the app's page cache (``web.cache``): built off the event loop, once
+per validated set of parameters.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from carecast.web import pages
-from carecast.web.views import data, download, remember, render, render_public
+from carecast.web.page_workers import Build
+from carecast.web.query import Councils, Indicator, Year, council_codes
+from carecast.web.views import cached, data, download, render, render_public
 
 router = APIRouter(include_in_schema=False)
 Format = Annotated[str | None, Query(pattern="^(csv|xlsx)$")]
+Table = Annotated[str | None, Query(max_length=100)]
 
 
-def _page_or_file(
-    request: Request, template: str, page: dict, fmt: str | None, table: str | None, stem: str
+async def _page_or_file(
+    request: Request, template: str, key: tuple, query: dict[str, Any],
+    build: Build, fmt: str | None, table: str | None, stem: str,
 ) -> Response:
+    page = await cached(request, key, build)
     if fmt:
         return download(page, table, fmt, stem)
-    return render_public(request, template, page)
+    return await render_public(request, template, page, key, query)
 
 
 @router.get("/")
 async def home(
     request: Request,
-    indicator: str | None = None,
-    year: int | None = None,
+    indicator: Indicator = None,
+    year: Year = None,
     format: Format = None,  # noqa: A002 - the query parameter's public name
-    table: str | None = None,
+    table: Table = None,
 ) -> Response:
-    page = remember(request, ("home", indicator, year),
-                  lambda: pages.home(data(request), indicator, year))
-    return _page_or_file(request, "home.html", page, format, table, "map")
+    # The year chooser may still hold a year the newly chosen indicator lacks: the page
+    # then shows the indicator's latest year (the API refuses such a year instead).
+    chosen, chosen_year = pages.choose(data(request), indicator, year)
+    return await _page_or_file(
+        request, "home.html", ("home", chosen.id, chosen_year),
+        {"indicator": chosen.id, "year": chosen_year},
+        Build("home", (chosen.id, chosen_year)), format, table, "map")
 
 
 @router.get("/council/{code}")
 async def council(
-    request: Request, code: str, format: Format = None, table: str | None = None  # noqa: A002
+    request: Request, code: str, format: Format = None, table: Table = None  # noqa: A002
 ) -> Response:
     if code not in data(request).by_code:
         raise HTTPException(404, f"No current council has the DfE code {code!r}.")
-    page = remember(request, ("council", code), lambda: pages.council(data(request), code))
-    return _page_or_file(request, "council.html", page, format, table, f"council-{code}")
+    return await _page_or_file(
+        request, "council.html", ("council", code), {},
+        Build("council", (code,)), format, table, f"council-{code}")
 
 
 @router.get("/search")
-def search(request: Request, q: str = "") -> Response:
+def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     found = data(request).search(q)
     if len(found) == 1:
         return RedirectResponse(f"/council/{found[0].code}", status_code=303)
@@ -56,18 +70,21 @@ def search(request: Request, q: str = "") -> Response:
 @router.get("/compare")
 async def compare(
     request: Request,
-    councils: Annotated[list[str] | None, Query()] = None,
-    indicator: str | None = None,
+    councils: Councils = None,
+    indicator: Indicator = None,
     format: Format = None,  # noqa: A002
-    table: str | None = None,
+    table: Table = None,
 ) -> Response:
-    codes = tuple(c for c in (councils or []) if c)
-    page = remember(request, ("compare", codes, indicator),
-                  lambda: pages.compare(data(request), list(codes), indicator))
-    return _page_or_file(request, "compare.html", page, format, table, "compare")
+    codes = council_codes(councils)
+    chosen = indicator or pages.DEFAULT_INDICATOR
+    return await _page_or_file(
+        request, "compare.html", ("compare", codes, chosen),
+        {"councils": list(codes), "indicator": chosen},
+        Build("compare", (list(codes), chosen)), format, table, "compare")
 
 
 @router.get("/sources")
-async def sources(request: Request, format: Format = None, table: str | None = None) -> Response:  # noqa: A002
-    page = remember(request, ("sources",), lambda: pages.sources(data(request)))
-    return _page_or_file(request, "sources.html", page, format, table, "sources")
+async def sources(request: Request, format: Format = None, table: Table = None) -> Response:  # noqa: A002
+    return await _page_or_file(
+        request, "sources.html", ("sources",), {},
+        Build("sources"), format, table, "sources")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,11 @@ from typing import Any
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from carecast.service import ssda903 as records
-from carecast.service.workspace import InputError, Workspace
-from carecast.web import accounts
+from carecast.service.workspace import InputError, Workspace, WorkspaceBusy
+from carecast.web import accounts, ingest_job
 from carecast.web.accounts import Account
 from carecast.web.routes_public import Format
 from carecast.web.security import check_csrf, require
@@ -37,13 +35,15 @@ VIEWER = require("viewer")
 ANALYST = require("analyst")
 PATH = "/records/ssda903"
 MB = 1024 * 1024
+CHUNK = 1024 * 1024
 SUFFIXES = (".csv", ".xml")
 SOURCE = ("SSDA903 returns ingested into this workspace (children pseudonymised); "
           "counts of 1 to 4 shown as c")
 UPLOAD_FOLDER = "web-upload"
-# DuckDB refuses a read-only and a read-write connection to one file in the same process
-# at once, so this app's reads and ingests of the workspace take turns.
-_workspace_lock = threading.Lock()
+MAX_FILES = 200
+MAX_PART = 100
+"""Longest file or folder name in an upload (file systems allow 255 bytes)."""
+MAX_DEPTH = 4
 
 
 def _root(request: Request) -> Path:
@@ -56,9 +56,10 @@ def _when(value: Any) -> str:
 
 
 def _report(root: Path) -> dict[str, Any] | None:
-    """What ``carecast ssda903 summary --json`` prints, or None when nothing is ingested."""
-    with _workspace_lock:
-        ws = Workspace.open(root)
+    """What ``carecast ssda903 summary --json`` prints, or None when nothing is ingested.
+
+    Read from one snapshot, so an ingest finishing meanwhile cannot mix two states."""
+    with Workspace.open(root).snapshot() as ws:
         if not ws.has_table("ssda903_episodes"):
             return None
         report = records.summarise(ws)
@@ -177,38 +178,70 @@ def safe_name(filename: str) -> str:
     return "/".join(p for p in parts if p)
 
 
-def save_uploads(uploads: list[UploadFile], folder: Path) -> int:
-    """Write the uploaded files into ``folder``; raises InputError on unusable names."""
-    written: set[str] = set()
-    for upload in uploads:
-        name = safe_name(upload.filename or "")
+def _shown(name: str) -> str:
+    return name if len(name) <= 60 else f"{name[:30]}...{name[-20:]}"
+
+
+def upload_names(uploads: list[UploadFile]) -> list[str]:
+    """Safe names for the uploads, refusing any set that cannot be written as one folder:
+    other types, over-long names or folders, and names that clash (ignoring case) with
+    each other or with another file's folder (``x.csv`` and ``x.csv/y.csv``)."""
+    if len(uploads) > MAX_FILES:
+        raise InputError(f"{len(uploads)} files is more than {MAX_FILES} in one upload")
+    names = [safe_name(u.filename or "") for u in uploads]
+    files: set[str] = set()
+    folders: dict[str, str] = {}
+    for name in names:
+        parts = name.split("/")
         if not name.lower().endswith(SUFFIXES):
-            raise InputError("only .csv and .xml files can be uploaded", file=name or "(file)")
-        if name.lower() in written:
+            raise InputError("only .csv and .xml files can be uploaded",
+                             file=_shown(name) or "(file)")
+        if len(parts) > MAX_DEPTH + 1 or max(len(p) for p in parts) > MAX_PART:
+            raise InputError(f"file or folder name over {MAX_PART} characters (or more than "
+                             f"{MAX_DEPTH} folders deep); rename it", file=_shown(name))
+        key = name.lower()
+        if key in files:
             raise InputError("two files have this name; put each year's year in its file "
                              "names (2024-episodes.csv) or upload one return at a time",
-                             file=name)
-        written.add(name.lower())
+                             file=_shown(name))
+        files.add(key)
+        for depth in range(1, len(parts)):
+            folders.setdefault("/".join(parts[:depth]).lower(), name)
+    for name in names:
+        if name.lower() in folders:
+            raise InputError(f"this name is both a file and the folder of "
+                             f"{_shown(folders[name.lower()])}", file=_shown(name))
+    return names
+
+
+def save_uploads(uploads: list[UploadFile], folder: Path) -> int:
+    """Write the uploaded files into ``folder`` in chunks; raises InputError on unusable
+    names before anything is written."""
+    for upload, name in zip(uploads, upload_names(uploads), strict=True):
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as out:
-            shutil.copyfileobj(upload.file, out)
-    return len(written)
+            shutil.copyfileobj(upload.file, out, CHUNK)
+    return len(uploads)
 
 
-def ingest_uploads(uploads: list[UploadFile], root: Path) -> int:
+async def ingest_uploads(uploads: list[UploadFile], root: Path) -> int:
     """Save the uploads to a temporary folder and ingest them as ``carecast ssda903 ingest``
-    does (all or nothing); returns the number of files. Messages never show the folder."""
+    does (all or nothing, in a child process); returns the number of files. Messages never
+    show the folder."""
     with tempfile.TemporaryDirectory(prefix="carecast-upload-") as tmp:
         folder = Path(tmp) / UPLOAD_FOLDER
         folder.mkdir()
         try:
-            count = save_uploads(uploads, folder)
-            with _workspace_lock:
-                records.ingest(folder, Workspace.open(root))
+            save_uploads(uploads, folder)
+            for upload in uploads:
+                await upload.close()  # its spooled copy is no longer needed
+            return await ingest_job.run(folder, root)
         except InputError as exc:
-            raise InputError(str(exc).replace(str(folder), "the upload")) from None
-    return count
+            hide = str(folder)
+            raise type(exc)(exc.message.replace(hide, "the upload"),
+                            file=exc.file and exc.file.replace(hide, "the upload"),
+                            row=exc.row, column=exc.column) from None
 
 
 @router.post(f"{PATH}/upload")
@@ -218,15 +251,23 @@ async def upload(request: Request, account: Account = ANALYST) -> Response:
     if too_large:
         accounts.audit(db, account.username, "ingest-refused", PATH, "too large")
         return _form(request, too_large, status_code=413)
+    form = await request.form(max_files=MAX_FILES + 1, max_fields=10)
     await check_csrf(request)
-    form = await request.form()
     uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
     if not uploads:
         return _form(request, "Select one or more return files.", status_code=400)
     try:
-        count = await run_in_threadpool(ingest_uploads, uploads, _root(request))
+        count = await ingest_uploads(uploads, _root(request))
+    except WorkspaceBusy as exc:
+        accounts.audit(db, account.username, "ingest-refused", PATH, "workspace busy")
+        return _form(request, str(exc), status_code=409)
     except InputError as exc:
         accounts.audit(db, account.username, "ingest-refused", PATH, f"files={len(uploads)}")
         return _form(request, str(exc), status_code=400)
+    except RuntimeError:  # the ingest process died (e.g. out of memory): nothing changed
+        accounts.audit(db, account.username, "ingest-failed", PATH, f"files={len(uploads)}")
+        return _form(request, "The ingest stopped before it finished, so nothing was changed. "
+                     "Try again; if it fails again, run 'carecast ssda903 ingest' on the files "
+                     "to see why.", status_code=500)
     accounts.audit(db, account.username, "ingest", PATH, f"files={count}")
     return RedirectResponse(PATH, status_code=303)

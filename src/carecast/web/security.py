@@ -1,14 +1,20 @@
-"""Sessions, CSRF tokens, role checks and security headers for the web app."""
+"""Sessions, CSRF tokens, role checks, safe redirects and security headers for the web app.
+
+The session cookie is signed (Starlette) and holds only a random token; the account comes
+from the server-side session it names (``accounts.session_account``), so signing out or
+changing a password ends a session for good, whatever the browser kept.
+"""
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from carecast.web.accounts import Account, get_account
+from carecast.web.accounts import Account, session_account
 
 CSRF_FIELD = "csrf_token"
 SESSION_COOKIE = "carecast_session"
@@ -22,6 +28,11 @@ HEADERS = [
 ]
 PRIVATE_PATHS = ("/records", "/scenarios", "/login", "/logout", "/api/records")
 """Pages with personal or account data: never stored by browsers or proxies."""
+SESSION_KEY = "sid"
+TWO_FACTOR_SETUP = "/records/account/two-factor"
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*")
+"""A path on this site: one leading '/', not '//' or '/\\' (browsers read both as another
+host), and only URL characters (no backslash, space, control character or scheme)."""
 
 
 _UNSET = object()
@@ -31,26 +42,53 @@ class NotSignedIn(Exception):
     """Raised by :func:`require`; pages redirect to the login form, the API answers 401."""
 
 
+class TwoFactorRequired(Exception):
+    """An admin without two-factor sign-in where the workspace requires it: pages go to
+    the set-up page, the API answers 403."""
+
+
+def safe_next(target: str, default: str = "/records") -> str:
+    """``target`` when it is a path on this site, else ``default``: the login form never
+    sends anyone to another site."""
+    return target if _LOCAL_PATH.fullmatch(target) else default
+
+
 def current_account(request: Request) -> Account | None:
-    """The signed-in account, re-read from the database so removed users lose access at once."""
+    """The account of this request's live server-side session, re-read from the database,
+    so ended sessions and removed users lose access at once."""
     cached = getattr(request.state, "account", _UNSET)
     if cached is not _UNSET:
         return cached
-    user_id = request.session.get("uid")
-    account = get_account(request.app.state.db, int(user_id)) if user_id else None
-    if user_id and account is None:
+    token = request.session.get(SESSION_KEY)
+    account = session_account(request.app.state.db, token) if isinstance(token, str) else None
+    if token and account is None:
         request.session.clear()
     request.state.account = account
     return account
 
 
+def needs_two_factor(request: Request, account: Account) -> bool:
+    return (request.app.state.settings.admin_two_factor and account.role == "admin"
+            and not account.two_factor)
+
+
+def signed_in(request: Request) -> Account:
+    """A dependency for the account's own pages: any signed-in account, even one that must
+    still set up two-factor sign-in."""
+    account = current_account(request)
+    if account is None:
+        raise NotSignedIn()
+    return account
+
+
 def require(role: str) -> Any:
-    """A dependency allowing only accounts with ``role`` or above."""
+    """A dependency allowing only accounts with ``role`` or above (and, where required,
+    two-factor sign-in)."""
 
     def check(request: Request) -> Account:
-        account = current_account(request)
-        if account is None:
-            raise NotSignedIn()
+        account = signed_in(request)
+        if needs_two_factor(request, account):
+            raise TwoFactorRequired()
         if not account.can(role):
             raise HTTPException(status_code=403, detail=f"This needs the {role} role.")
         return account

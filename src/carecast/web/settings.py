@@ -15,6 +15,8 @@ from carecast.service.workspace import Workspace
 SECRET_FILE = "web-secret.key"
 DB_FILE = "carecast-web.sqlite"
 GOVUK_ENV = "CARECAST_GOVUK_FRONTEND"
+ADMIN_TWO_FACTOR = "web.admin_two_factor"
+"""Workspace setting: ``required`` or ``optional`` (``carecast users admin-2fa``)."""
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,24 @@ class Settings:
     login_window_s: int = 15 * 60
     max_upload_mb: int = 200
     """Largest record-level upload (all files together) the web form accepts."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed;
+    from anyone else the headers are ignored (the client is the connection's peer)."""
+    admin_two_factor: bool = False
+    """Admins must sign in with a TOTP code (the workspace setting ``ADMIN_TWO_FACTOR``)."""
+    two_factor_window_s: int = 300
+    """How long after a correct password the TOTP code may be entered."""
+    page_workers: int = 0
+    """Processes that build public pages (each loads its own copy of the public data, about
+    500 MB); 0 builds them in threads of the server process. ``carecast serve`` uses 1."""
 
     @classmethod
     def from_workspace(
-        cls, workspace: str | Path | None = None, database: str | None = None
+        cls,
+        workspace: str | Path | None = None,
+        database: str | None = None,
+        trusted_proxies: tuple[str, ...] = (),
+        page_workers: int = 0,
     ) -> Settings:
         """Settings for a workspace: SQLite accounts beside it unless ``database`` is given."""
         ws = Workspace.open(workspace)
@@ -42,6 +58,9 @@ class Settings:
             database_url=database_url(database, ws.root),
             secret_key=_secret(ws.root),
             govuk_frontend=find_govuk_frontend(),
+            trusted_proxies=tuple(trusted_proxies),
+            admin_two_factor=ws.setting(ADMIN_TWO_FACTOR) == "required",
+            page_workers=page_workers,
         )
 
 

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
+from carecast.web.cache import Key, PageCache
 from carecast.web.public import PublicData
 from carecast.web.security import csrf_token, current_account
 from carecast.web.tables import Table
 
 T = TypeVar("T")
+Query = dict[str, Any]
 ERROR_TITLES = {
     403: "You cannot see this page",
     404: "Page not found",
     405: "Page not found",
+    409: "The workspace is busy",
     413: "File too large",
+    422: "Check the address",
     429: "Too many attempts",
 }
-CACHE_LIMIT = 2000
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -43,17 +48,21 @@ def render(
     return templates.TemplateResponse(request, template, full, status_code=status_code)
 
 
-def render_public(request: Request, template: str, context: dict[str, Any]) -> Response:
-    """A public page; for visitors who are not signed in it is rendered and compressed once
-    per URL, since it then depends on nothing else (this keeps pages fast under load)."""
+async def render_public(
+    request: Request, template: str, context: dict[str, Any], key: Key, query: Query
+) -> Response:
+    """A public page. For visitors who are not signed in it is rendered and compressed once
+    per ``key`` (the page's validated parameters, so extra query parameters neither make
+    new entries nor show up in its links), since it then depends on nothing else."""
     if current_account(request) is not None:
-        return render(request, template, context)
+        return await run_in_threadpool(render, request, template, context)
+    canonical = Request({**request.scope, "query_string": urlencode(query, doseq=True).encode()})
 
     def build() -> tuple[bytes, bytes]:
-        html = _html(request, template, context).encode()
+        html = _html(canonical, template, context).encode()
         return html, gzip.compress(html, compresslevel=6, mtime=0)
 
-    html, packed = remember(request, ("html", str(request.url)), build)
+    html, packed = await cached(request, ("html", *key), build)
     if "gzip" in request.headers.get("accept-encoding", ""):
         return Response(packed, media_type="text/html; charset=utf-8",
                         headers={"content-encoding": "gzip", "vary": "Accept-Encoding"})
@@ -73,14 +82,10 @@ def data(request: Request) -> PublicData:
     return request.app.state.data
 
 
-def remember(request: Request, key: Hashable, build: Callable[[], T]) -> T:
+async def cached(request: Request, key: Key, build: Callable[[], T]) -> T:
     """A value built once per app and key (public data never changes while it runs)."""
-    cache: dict[Hashable, Any] = request.app.state.cache
-    if key not in cache:
-        if len(cache) >= CACHE_LIMIT:
-            cache.pop(next(iter(cache)))
-        cache[key] = build()
-    return cache[key]
+    cache: PageCache = request.app.state.cache
+    return await cache.get(key, build)
 
 
 def download(page: dict[str, Any], table_name: str | None, fmt: str, stem: str) -> Response:

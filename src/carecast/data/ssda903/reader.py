@@ -10,6 +10,7 @@ collection year is read from its dates, not its name. Every refusal is an
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -118,21 +119,48 @@ def _rules() -> dict:
     return params.value("ssda903.ingest_rules")
 
 
+NAMES = frozenset(c for columns in TABLES.values() for c in columns)
+"""Every SSDA903 column name: the only cell text a message may quote. Any other cell of a
+first row may be a child's data (a file without its header row starts with a record)."""
+
+
+def _cell(cells: list[str], index: int) -> str | int:
+    """A first-row cell as a message may name it: the name itself when it is an SSDA903
+    column name, else its 1-based position (never the text)."""
+    name = cells[index].strip().upper() if index < len(cells) else ""
+    return name if name in NAMES else index + 1
+
+
 def identify(columns: list[str], file: Path) -> str:
-    """The table a CSV header names, or an error naming the first wrong column."""
+    """The table a CSV header names, or an error naming the first wrong column (by name
+    when it is a 903 column name, else by position: the text is never quoted)."""
     found = set(columns)
     for name, expected in TABLES.items():
         if found == set(expected) or (name == "Episodes" and found == set(_OLD_EPISODES)):
             return name
+    if not found & NAMES:
+        raise InputError(
+            f"the first row holds no SSDA903 column names: the header row may be missing "
+            f"(an Episodes file starts {','.join(TABLES['Episodes'][:3])},...)",
+            file=file, row=1,
+        )
     best = max(TABLES, key=lambda n: len(found & set(TABLES[n])) - len(found ^ set(TABLES[n])))
     missing = [c for c in TABLES[best] if c not in found and c != "URN"]
-    extra = [c for c in columns if c not in TABLES[best]]
-    column = (extra or missing or [columns[0] if columns else ""])[0]
+    extra = [i for i, c in enumerate(columns) if c not in TABLES[best]]
+    unknown = [i for i in extra if isinstance(_cell(columns, i), int)]
     detail = []
     if missing:
         detail.append(f"missing {', '.join(missing)}")
-    if extra:
-        detail.append(f"unexpected {', '.join(extra)}")
+    for index in extra:
+        cell = _cell(columns, index)
+        if isinstance(cell, str):
+            detail.append(f"{cell} is not a {best} column")
+            continue
+        near = (missing if len(missing) == len(unknown) == 1
+                else difflib.get_close_matches(columns[index], missing or TABLES[best], n=1))
+        hint = f" (perhaps {near[0]})" if near else ""
+        detail.append(f"column {cell} is not an SSDA903 column name{hint}")
+    column = _cell(columns, extra[0]) if extra else (missing or [None])[0]
     raise InputError(
         f"columns do not match any SSDA903 table (closest: {best}; {'; '.join(detail)})",
         file=file,
@@ -147,14 +175,13 @@ def _decode(raw: bytes, file: Path) -> str:
     except UnicodeDecodeError as exc:
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         row = raw.count(b"\n", 0, exc.start) + 1
-        header = raw.split(b"\n", 1)[0].decode("utf-8-sig", "replace").strip().split(",")
+        header = raw.split(b"\n", 1)[0].decode("utf-8-sig", "replace").split(",")
         index = raw.count(b",", line_start, exc.start)
-        column = header[index].strip().upper() if index < len(header) else None
         raise InputError(
             f"byte 0x{raw[exc.start]:02x} is not UTF-8 text; save the file as UTF-8 CSV",
             file=file,
             row=row,
-            column=column,
+            column=_cell(header, index),
         ) from None
 
 
@@ -223,8 +250,10 @@ def _parse_plain(data: bytes, columns: list[str], path: Path) -> pd.DataFrame:
                 null_values=[""], strings_can_be_null=True,
             ),
         )
-    except pa.ArrowInvalid as exc:  # e.g. a line of other whitespace (form feed)
-        raise InputError(f"not valid CSV ({str(exc).splitlines()[0]})", file=path) from None
+    except pa.ArrowInvalid:  # e.g. a line of other whitespace (form feed)
+        # Arrow's message quotes the line it could not read: never shown.
+        raise InputError("not valid CSV (a line could not be split into fields)",
+                         file=path) from None
     return table.to_pandas()
 
 
@@ -272,7 +301,8 @@ def read_xml(path: Path, raw: bytes) -> dict[str, pd.DataFrame]:
     children = [c for c in root if c.tag == "CHILD"]
     if not children:
         raise InputError(
-            f"not an SSDA903 return: root <{root.tag}> holds no <CHILD> records", file=path, row=1
+            f"not an SSDA903 return: root <{root.tag[:40]}> holds no <CHILD> records",
+            file=path, row=1
         )
     records: dict[str, list[dict[str, str | int | None]]] = {t: [] for t in CORE}
     for number, child in enumerate(children, start=1):

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -51,6 +52,7 @@ EPISODE_COLUMNS = [
     "urn",
     "return_year",
 ]
+CHANGE = "SSDA903 ingest"
 PERIOD_COLUMNS = [
     "child",
     "period",
@@ -124,7 +126,12 @@ def prepare(folder: str | Path, ws: Workspace, *, max_bytes: int | None = None) 
 
 
 def write(ws: Workspace, result: IngestResult, source: str) -> None:
-    """Replace the workspace's record-level tables in one transaction."""
+    """Replace the workspace's record-level tables in one change (all or nothing)."""
+    with ws.change(CHANGE) as con:
+        _write(con, result, source)
+
+
+def _write(con: duckdb.DuckDBPyConnection, result: IngestResult, source: str) -> None:
     recs = result.records
     summary = result.summary()
     returns = pd.DataFrame(
@@ -158,24 +165,28 @@ def write(ws: Workspace, result: IngestResult, source: str) -> None:
         "ssda903_uasc": recs.uasc,
         "ssda903_returns": returns,
     }
-    with ws.change() as con:
-        for name, frame in frames.items():
-            # Arrow converts object columns faster than DuckDB's pandas scan.
-            con.register("_incoming", pa.Table.from_pandas(frame, preserve_index=False))
-            con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
-            con.unregister("_incoming")
-        con.register("_incoming", log)
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS ssda903_ingests AS SELECT * FROM _incoming WHERE false"
-        )
-        con.execute("INSERT INTO ssda903_ingests SELECT * FROM _incoming")
+    for name, frame in frames.items():
+        # Arrow converts object columns faster than DuckDB's pandas scan.
+        con.register("_incoming", pa.Table.from_pandas(frame, preserve_index=False))
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _incoming')
         con.unregister("_incoming")
+    con.register("_incoming", log)
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS ssda903_ingests AS SELECT * FROM _incoming WHERE false"
+    )
+    con.execute("INSERT INTO ssda903_ingests SELECT * FROM _incoming")
+    con.unregister("_incoming")
 
 
 def ingest(folder: str | Path, ws: Workspace, *, max_bytes: int | None = None) -> IngestResult:
-    """Read ``folder`` and replace the workspace's SSDA903 records; all or nothing."""
-    result = prepare(folder, ws, max_bytes=max_bytes)
-    write(ws, result, Path(folder).name)
+    """Read ``folder`` and replace the workspace's SSDA903 records; all or nothing.
+
+    The writer lock is taken first, so a second writer hears at once that the workspace is
+    busy (not after reading its files); readers see the previous records until the end.
+    """
+    with ws.change(CHANGE) as con:
+        result = prepare(folder, ws, max_bytes=max_bytes)
+        _write(con, result, Path(folder).name)
     return result
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ RUNNER = Path(__file__).with_name("validator_runner.py")
 REPO = Path(__file__).resolve().parents[4]
 RULESET_YEARS = range(2023, 2028)  # lac2022_23 .. lac2026_27 in csc-validator-be-903 0.1.17
 DEFAULT_LA = "E92000001"
+_EXCEPTION = re.compile(r"([A-Za-z_][\w.]{0,79})(?::|$)")
 
 
 @dataclass
@@ -85,8 +87,10 @@ def _run(python: Path, ret: Return, previous: Return | None, la: str) -> dict:
     done = subprocess.run([str(python), str(RUNNER)], input=json.dumps(request),
                           capture_output=True, text=True, timeout=1800, check=False)
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
-        kind = last.split(":", 1)[0][:80]  # the exception type only: no data values
+        last = (done.stderr.strip().splitlines() or [""])[-1]
+        # The exception's type only: its message (and any other line) may quote records.
+        named = _EXCEPTION.match(last)
+        kind = named.group(1) if named else "an error"
         raise InputError(f"the DfE validator stopped with {kind}",
                          file=", ".join(p.name for p in ret.files))
     return json.loads(done.stdout)
