@@ -60,14 +60,15 @@ def funnel_limits(target: float, denominator: float, kind: str, scale: float,
     """
     out: dict[str, Any] = {}
     expected = target * denominator / scale
-    for name, level in LEVELS.items():
-        tail = (1 - level) / 2
-        if kind == "rate":
-            dist = stats.poisson(expected)
-        else:
-            dist = stats.binom(int(round(denominator)), min(max(target / scale, 0.0), 1.0))
-        low = max(expected - (expected - dist.ppf(tail)) * inflation, 0.0)
-        high = expected + (dist.ppf(1 - tail) - expected) * inflation
+    tails = np.array([(1 - level) / 2 for level in LEVELS.values()])
+    if kind == "rate":
+        low_q, high_q = stats.poisson.ppf(tails, expected), stats.poisson.ppf(1 - tails, expected)
+    else:
+        n, p = int(round(denominator)), min(max(target / scale, 0.0), 1.0)
+        low_q, high_q = stats.binom.ppf(tails, n, p), stats.binom.ppf(1 - tails, n, p)
+    for i, name in enumerate(LEVELS):
+        low = max(expected - (expected - low_q[i]) * inflation, 0.0)
+        high = expected + (high_q[i] - expected) * inflation
         out[name] = {
             "lower": float(low / denominator * scale),
             "upper": float(high / denominator * scale),
@@ -102,8 +103,7 @@ def overdispersion(data: IndicatorData, year: int, peer_lists: dict[str, list[st
     if key in data.cache:
         return data.cache[key]  # type: ignore[return-value]
     ind, settings = data.indicator, params.value("benchmark.funnel")
-    rows = data.la.xs(year, level=1) if year in data.la.index.get_level_values(1) else data.la[:0]
-    rows = rows.dropna(subset=["count", "denominator"])
+    rows = data.year_rows(year).dropna(subset=["count", "denominator"])
     rows = rows[rows["denominator"] > 0]
     position = {str(c): i for i, c in enumerate(rows.index)}
     count, size = rows["count"].to_numpy(float), rows["denominator"].to_numpy(float)
@@ -158,14 +158,11 @@ def outlier(data: IndicatorData, code: str, year: int, peers: list[str],
     ``peer_lists`` (every council's neighbours) lets the funnel estimate overdispersion;
     without it the limits allow for chance alone."""
     ind = data.indicator
-    la = data.la
-    try:
-        row = la.loc[(code, year)]
-    except KeyError:
+    rows = data.year_rows(year)
+    if code not in rows.index or pd.isna(rows.at[code, "value"]):
         return None
-    if pd.isna(row["value"]):
-        return None
-    group = la[la.index.isin([(p, year) for p in peers])].dropna(subset=["value"])
+    row = rows.loc[code]
+    group = rows.reindex(peers).dropna(subset=["value"])
     if group.empty:
         return None
     if ind.kind in ("rate", "percent") and pd.notna(row["count"]) and row["denominator"] > 0:
@@ -237,7 +234,7 @@ def _area_value(frame: pd.DataFrame, key: Any) -> float | None:
 def _resolve_year(data: IndicatorData, year: int | None) -> int:
     if year is None:
         return data.latest_year()
-    available = sorted(set(data.la.dropna(subset=["value"]).index.get_level_values(1)))
+    available = data.years()
     if year not in available:
         raise LookupError(
             f"no {data.indicator.id} data for {year}; available years: "
@@ -261,14 +258,11 @@ def benchmark(
     ind = data.indicator
     year = _resolve_year(data, year)
     peers = neighbours_for(ws, council.code, neighbours)
-    values = data.year_values(year)
+    values, ranks, bands, (q1, q2, q3) = _national(data, year)
     row = data.la.loc[(council.code, year)] if (council.code, year) in data.la.index else None
     value = _num(row["value"]) if row is not None else None
     peer_values = values.reindex(peers)
     names = {c.code: c.name for c in councils.all_councils()}
-    ranks = rank(values, ind.polarity)
-    bands = quartile_band(values, ind.polarity)
-    q1, q2, q3 = (float(q) for q in values.quantile([0.25, 0.5, 0.75]))
     flag = None if row is None or row["flag"] is None or pd.isna(row["flag"]) else str(row["flag"])
     filled = bool(row is not None and row["filled"])
     return {
@@ -317,6 +311,19 @@ def benchmark(
         "note": ind.note,
         "sources": [ind.citation, OGL_ATTRIBUTION],
     }
+
+
+def _national(data: IndicatorData, year: int
+              ) -> tuple[pd.Series, pd.Series, pd.Series, tuple[float, float, float]]:
+    """Every council's values, ranks and bands in ``year``, and the quartiles: the same for
+    every council, so worked out once per indicator and year."""
+    key = ("national", year)
+    if key not in data.cache:
+        values = data.year_values(year)
+        polarity = data.indicator.polarity
+        q = tuple(float(v) for v in values.quantile([0.25, 0.5, 0.75]))
+        data.cache[key] = (values, rank(values, polarity), quartile_band(values, polarity), q)
+    return data.cache[key]  # type: ignore[return-value]
 
 
 def _reporting(frame: pd.DataFrame, key: Any) -> dict[str, int] | None:

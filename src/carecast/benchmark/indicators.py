@@ -107,16 +107,30 @@ class IndicatorData:
     region: pd.DataFrame
     notes: dict[tuple[str, int], str] = field(default_factory=dict, repr=False)
     # Results derived from these values alone (funnel overdispersion by year and peers).
-    cache: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False)
+    cache: dict[object, object] = field(default_factory=dict, repr=False)
+
+    def year_rows(self, year: int) -> pd.DataFrame:
+        """Every council's row in ``year`` (index code); empty when the year has no data."""
+        key = ("year_rows", year)
+        if key not in self.cache:
+            self.cache[key] = (self.la.xs(year, level=1) if year in self.years()
+                               else self.la.iloc[:0].droplevel(1))
+        return self.cache[key]  # type: ignore[return-value]
 
     def year_values(self, year: int) -> pd.Series:
         """Council values in ``year`` (index code), suppressed and missing values dropped."""
-        if year not in self.la.index.get_level_values(1):
-            return pd.Series(dtype=float)
-        return self.la.xs(year, level=1)["value"].dropna()
+        return self.year_rows(year)["value"].dropna()
+
+    def years(self) -> list[int]:
+        """Years in which some council has a value."""
+        if "years" not in self.cache:
+            shown = self.la["value"].notna().to_numpy()
+            self.cache["years"] = sorted(
+                {int(y) for y in self.la.index.get_level_values(1)[shown]})
+        return self.cache["years"]  # type: ignore[return-value]
 
     def latest_year(self) -> int:
-        return int(self.la.dropna(subset=["value"]).index.get_level_values(1).max())
+        return self.years()[-1]
 
 
 def _suppress(frame: pd.DataFrame) -> pd.DataFrame:

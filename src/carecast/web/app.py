@@ -51,6 +51,10 @@ def create_app(settings: Settings) -> FastAPI:
     """A ready app: data indexed, database migrated, GOV.UK Frontend mounted when found."""
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Serve only once the page workers have loaded their data: a server that answers
+        # before then makes its first visitors wait for a cold load.
+        if _app.state.cache.workers is not None:
+            await _app.state.cache.workers.ready()
         yield
         if _app.state.cache.workers is not None:
             _app.state.cache.workers.close()

@@ -62,15 +62,19 @@ def _run(build: Build) -> dict[str, Any]:
 
 class PageWorkers:
     """A pool of ``processes`` page workers (spawned, so nothing of this process's threads
-    or open files is inherited), started at once so they load while the app starts."""
+    or open files is inherited), started at once so they load while the app starts;
+    ``ready()`` waits until every one has its data, so the first page is not a cold load."""
 
     def __init__(self, workspace: Path, processes: int) -> None:
         self._pool = ProcessPoolExecutor(
             max_workers=processes, mp_context=multiprocessing.get_context("spawn"),
             initializer=_start, initargs=(str(workspace),),
         )
-        for _ in range(processes):
-            self._pool.submit(int)  # start each worker now, not on the first cold page
+        # Start each worker now; a task runs only after its worker's initializer.
+        self._started = [self._pool.submit(int) for _ in range(processes)]
+
+    async def ready(self) -> None:
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in self._started))
 
     async def run(self, build: Build) -> dict[str, Any]:
         return await asyncio.wrap_future(self._pool.submit(_run, build))

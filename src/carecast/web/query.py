@@ -45,6 +45,11 @@ Year = Annotated[
           "the indicator has no data for)."),
 ]
 Councils = Annotated[
+    list[CouncilCode] | None,
+    Query(max_length=MAX_COMPARE, description=f"DfE council codes, up to {MAX_COMPARE}."),
+]
+# The compare page's form sends its unused council boxes empty: blanks are ignored there.
+FormCouncils = Annotated[
     list[CouncilCode | Literal[""]] | None,
     Query(max_length=MAX_COMPARE,
           description=f"DfE council codes, up to {MAX_COMPARE} (empty values are ignored)."),

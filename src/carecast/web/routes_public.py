@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from carecast.web import pages
 from carecast.web.page_workers import Build
-from carecast.web.query import Councils, Indicator, Year, council_codes
+from carecast.web.query import FormCouncils, Indicator, Year, council_codes
 from carecast.web.views import cached, data, download, render, render_public
 
 router = APIRouter(include_in_schema=False)
@@ -70,7 +70,7 @@ def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> R
 @router.get("/compare")
 async def compare(
     request: Request,
-    councils: Councils = None,
+    councils: FormCouncils = None,
     indicator: Indicator = None,
     format: Format = None,  # noqa: A002
     table: Table = None,
