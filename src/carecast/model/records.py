@@ -3,11 +3,11 @@
 States are age in whole months (0-215, so single years of age 0-17) x placement category
 at one level of the hierarchy (:mod:`carecast.data.categories`): by default the broad
 states (fostering, residential, supported, other); ``category_level="group"`` keeps
-placed with parents and for adoption apart (what placement demand uses). From a reference window the model
-estimates, by single year of age and category, exposure-based daily rates (events / days
-at risk) of leaving care (by reason) and of moving category, each shrunk towards the
-category's all-age rate by a gamma prior worth ``prior_days`` of exposure; and entries by
-age and category as a daily count, or a rate per 10,000 children when a 0-17 population is
+placed with parents and for adoption apart (what placement demand uses). From a
+reference window the model estimates, by single year of age and category, exposure-based
+daily rates (events / days at risk) of leaving care (by reason) and of moving category,
+each shrunk towards the category's all-age rate by a gamma prior worth ``prior_days`` of
+exposure; and entries by age and category as a daily count, or a rate per 10,000 children when a 0-17 population is
 given. Leaving at 18 is explicit: children reaching 216 months leave with reason
 ``age_18``; nobody is ever in care at 18 (staying put is not modelled).
 
@@ -114,8 +114,9 @@ class RateFactors:
 @dataclass(frozen=True)
 class RecordDraws:
     """Simulated months: stock on each of ``dates`` by age year and category (months,
-    draws, ages, categories, in the rates' ``categories`` order), entries (months, draws) and exits by reason, ``REASONS``
-    order (months, draws, reasons), during the month ending on each date."""
+    draws, ages, categories in the rates' order), entries (months, draws) and exits by
+    reason, ``REASONS`` order (months, draws, reasons), during the month ending on each
+    date."""
 
     dates: pd.DatetimeIndex
     stock: np.ndarray
