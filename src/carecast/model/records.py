@@ -7,9 +7,9 @@ placed with parents and for adoption apart (what placement demand uses). From a
 reference window the model estimates, by single year of age and category, exposure-based
 daily rates (events / days at risk) of leaving care (by reason) and of moving category,
 each shrunk towards the category's all-age rate by a gamma prior worth ``prior_days`` of
-exposure; and entries by age and category as a daily count, or a rate per 10,000 children when a 0-17 population is
-given. Leaving at 18 is explicit: children reaching 216 months leave with reason
-``age_18``; nobody is ever in care at 18 (staying put is not modelled).
+exposure; and entries by age and category as a daily count, or a rate per 10,000 children
+when a 0-17 population is given. Leaving at 18 is explicit: children reaching 216 months
+leave with reason ``age_18``; nobody is ever in care at 18 (staying put is not modelled).
 
 ``project_draws`` runs a vectorised Monte Carlo: each draw takes its own rates from the
 gamma posteriors (rate uncertainty), entries are Poisson, flows between states are expected
