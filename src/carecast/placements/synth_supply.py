@@ -18,39 +18,11 @@ import numpy as np
 import pandas as pd
 
 from carecast import params
-from carecast.data import councils, store
+from carecast.data import councils
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
+from carecast.placements import published
 from carecast.placements.register import COLUMNS
-
-GROUP_MEASURES = {
-    "fostering": ["cla_placed_foster"],
-    "residential": ["cla_placed_childrens_homes", "cla_placed_other_residential",
-                    "cla_placed_residential_school"],
-    "supported": ["cla_placed_supported"],
-}
-
-
-def published(ws: Workspace, code: str) -> dict[str, float]:
-    """The latest year's children by group, own-provision and outside-boundary shares."""
-    values = store.la_panel(ws).values
-    if code not in values.index.get_level_values(0):
-        raise LookupError(f"no published placement figures for council {code}")
-    rows = values.loc[code].dropna(subset=["cla_placement_total"])
-    if rows.empty:
-        raise LookupError(f"no published placement figures for council {code}")
-    year = int(rows.index.max())
-    row = rows.loc[year]
-    out = {g: float(np.nansum([row.get(m, np.nan) for m in ms]))
-           for g, ms in GROUP_MEASURES.items()}
-    base = row["cla_provider_total"] - np.nansum([row.get("cla_provider_parents", 0),
-                                                  row.get("cla_provider_not_reported", 0)])
-    out["own_share"] = float(row["cla_provider_own"] / base) if base > 0 else 0.45
-    out["outside_share"] = float(row["cla_placed_outside_la_pct"] / 100) if np.isfinite(
-        row.get("cla_placed_outside_la_pct", np.nan)) else 0.4
-    out["year"] = year
-    return out
-
 
 def _in_house_shares(counts: dict[str, float], base: dict[str, float], target: float
                      ) -> dict[str, float]:
@@ -87,11 +59,13 @@ def generate(ws: Workspace, council: str, *, seed: int = 1) -> pd.DataFrame:
     """Register rows (raw carer ids) for ``council`` (any code or name)."""
     code = councils.lookup(council).code
     cfg = params.value("placements.synth_supply")
-    pub = published(ws, code)
+    pub = published.latest(ws, [code]).iloc[0].to_dict()
+    if not np.isfinite(pub["year"]):
+        raise LookupError(f"no published placement figures for council {code}")
     rng = np.random.default_rng(seed)
     shares = _in_house_shares(pub, cfg["in_house_share"], pub["own_share"])
-    inside = {g: round(pub[g] * shares[g]) for g in GROUP_MEASURES}
-    outside = {g: round(pub[g]) - inside[g] for g in GROUP_MEASURES}
+    inside = {g: round(pub[g] * shares[g]) for g in shares}
+    outside = {g: round(pub[g]) - inside[g] for g in shares}
     kin = round(inside["fostering"] * cfg["kinship_share"])
     sizes = np.array([int(k) for k, _ in cfg["places"].items() for _ in
                       range(round(cfg["places"][k] * 20))])
@@ -161,7 +135,7 @@ def _finish(frame: pd.DataFrame, pub: dict, cfg: dict, rng: np.random.Generator
     frame["weekly_cost_gbp"] = np.where(frame["type"].eq("supported_accommodation"), None,
                                         weekly)
     days = rng.integers(0, 3650, n)
-    end = np.datetime64(f"{pub['year']}-03-31")
+    end = np.datetime64(f"{int(pub['year'])}-03-31")
     frame["approved_date"] = [str(end - np.timedelta64(int(d), "D")) for d in days]
     return frame[[c.name for c in COLUMNS]]
 
