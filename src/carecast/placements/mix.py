@@ -6,7 +6,8 @@ adoption and other). For council i and each group g other than fostering, the lo
 ``log((n_g + 0.5) / (n_fostering + 0.5))`` is fitted by least squares over
 ``placements.demand`` ``mix_years``: a level at the last year and a slope, each with its
 sampling variance. Groups in ``trend_together`` (supported accommodation and other, which
-DfE's 2024 figures reclassified) share one trend and split by the last year's shares. Both are shrunk towards the mean of the council's statistical neighbours
+DfE's 2024 figures reclassified) share one trend and split by the last year's shares.
+Level and slope are shrunk towards the mean of the council's statistical neighbours
 (DfE/NFER 2025) by empirical Bayes, so a small council's noisy five-year slope leans on
 similar councils. A draw takes level and slope from their posterior normals, adds one
 year's residual noise, damps the trend and turns the log ratios into shares (softmax), so

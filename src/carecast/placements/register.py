@@ -175,7 +175,8 @@ def check(frame: pd.DataFrame, file: str) -> pd.DataFrame:
             if value in first:
                 repeats[i] = True
             first.setdefault(value, int(frame["_row"].iloc[i]))
-    problems.add(repeats, "carer_id", lambda i: f"this carer_id is also on row {first[ids.iloc[i]]}")
+    problems.add(repeats, "carer_id",
+                 lambda i: f"this carer_id is also on row {first[ids.iloc[i]]}")
     out["carer_id"] = ids
     for column, allowed in (("type", v["types"]), ("provider", v["providers"]),
                             ("status", v["statuses"])):

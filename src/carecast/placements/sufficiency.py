@@ -23,8 +23,8 @@ For every council, year and joint draw of :class:`~carecast.placements.demand.De
    foster-carer scenario lever takes).
 4. *Cost.* Children in each route x (the route's England weekly unit cost - in-house) x
    weeks, the gap at 31 March held over the financial year ending then; unit costs come
-   from ``placements.gap_costs`` through :func:`carecast.costs.spend.weekly_cost`, the one
-   call site (:func:`unit_costs`).
+   from ``placements.gap_costs`` through the costs engine
+   (:func:`carecast.costs.unit_costs.england_weekly`), at one call site (:func:`unit_costs`).
 5. *Out of area.* External placements x the share of agency places outside the boundary
    (from the register's ``in_area``, else the published outside share over the share not in
    own provision), plus in-house placements x the register's in-house outside share.
@@ -39,13 +39,13 @@ import numpy as np
 import pandas as pd
 
 from carecast import params
-from carecast.costs.spend import financial_year, weekly_cost
+from carecast.costs.calendar import financial_year, weeks_per_year
+from carecast.costs.unit_costs import england_source, england_weekly
 from carecast.data import categories
 from carecast.data.workspace import Workspace
 from carecast.model.schema import summarise
 from carecast.placements import published, register
 from carecast.placements.demand import ALL, SUPPRESS_BELOW, Demand
-from carecast.scenarios.finance import weeks_per_year
 from carecast.scenarios.run import STAT_COLUMNS, suppress
 
 
@@ -219,20 +219,16 @@ def _household_paths(h0: np.ndarray, years: int, draws: int, rng: np.random.Gene
 
 def unit_costs(years: np.ndarray) -> pd.DataFrame:
     """England weekly unit cost of each route (``placements.gap_costs``) in the financial
-    year ending each of ``years``, with its source; the one place sufficiency prices."""
-    table = params.get("costs.unit_costs")
-    last = table.values[-1].start.year
+    year ending each of ``years``, with its source: the one place sufficiency prices,
+    through the costs engine (:func:`carecast.costs.unit_costs.england_weekly`)."""
     rows = []
-    for year in years:
-        fy = int(year) - 1
-        source = ("England S251 via carecast.costs.spend.weekly_cost: "
-                  + table.source(pd.Timestamp(min(fy, last), 4, 1).date())
-                  + ("" if fy <= last else "; grown by costs.inflation"))
+    for year in (int(y) for y in years):
         for group, routes in params.value("placements.gap_costs").items():
             for route, category in routes.items():
-                rows.append({"period": financial_year(pd.Timestamp(fy, 4, 1)), "group": group,
-                             "route": route, "cost_category": category,
-                             "gbp_per_week": weekly_cost(category, fy), "source": source})
+                rows.append({"period": financial_year(year), "group": group, "route": route,
+                             "cost_category": category,
+                             "gbp_per_week": england_weekly(category, year),
+                             "source": england_source(category, year)})
     return pd.DataFrame(rows)
 
 
@@ -285,7 +281,7 @@ class Gap:
                     "approvals": before * approvals}
         recruitment = pd.concat([_flat(v, codes, years, k) for k, v in per_year.items()],
                                 ignore_index=True)
-        fy = [financial_year(pd.Timestamp(int(y) - 1, 4, 1)) for y in years]
+        fy = [financial_year(int(y)) for y in years]
         return {
             "gap": suppress(pd.concat(parts, ignore_index=True), SUPPRESS_BELOW),
             "recruitment": suppress(recruitment, SUPPRESS_BELOW),
@@ -412,7 +408,7 @@ def _extra_cost(shortfall: np.ndarray, agency: np.ndarray, spill: np.ndarray,
     costs = unit_costs(years).set_index(["period", "group", "route"])["gbp_per_week"]
     extra = np.zeros(shortfall.shape[:3])
     for j, year in enumerate(years):
-        fy = financial_year(pd.Timestamp(int(year) - 1, 4, 1))
+        fy = financial_year(int(year))
         for gi, group in enumerate(groups):
             inside = costs[(fy, group, "in_house")]
             if group == "fostering":

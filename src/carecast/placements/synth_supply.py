@@ -24,6 +24,7 @@ from carecast.data.workspace import Workspace
 from carecast.placements import published
 from carecast.placements.register import COLUMNS
 
+
 def _in_house_shares(counts: dict[str, float], base: dict[str, float], target: float
                      ) -> dict[str, float]:
     """Group shares ``base`` scaled by one factor so the in-house share is ``target``."""
