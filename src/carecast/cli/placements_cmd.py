@@ -118,7 +118,7 @@ def supply_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
         return
     table = Table(*[c.replace("_", " ") for c in frame.columns], title="Supply register")
     for row in frame.itertuples(index=False):
-        table.add_row(*["c" if v is None or (isinstance(v, float) and pd.isna(v)) else
+        table.add_row(*["-" if v is None or (isinstance(v, float) and pd.isna(v)) else
                         f"{v:,.0f}" if isinstance(v, int | float) else str(v) for v in row])
     console.print(table)
 

@@ -129,9 +129,8 @@ def public(ws: Workspace, codes: list[str] | None = None, *, horizon: int | None
         idx = np.array([int(np.flatnonzero(forecast.codes == c)[0]) for c in wanted])
     chosen = forecast.codes[idx]
     total = forecast.draws["cla_at_31_march"][:, idx]                 # (draws, c, h)
-    trend = mix.fit(ws, chosen)
-    rng = np.random.default_rng([seed, 11])
-    shares = trend.draw_shares(horizon, draws, rng)                    # (draws, c, h, g)
+    trend = mix.fit(ws, forecast.codes).take(idx)   # shrinkage uses every council
+    shares = trend.draw_shares(horizon, draws, seed)                   # (draws, c, h, g)
     ages = mix.age_given_group(trend.mean_shares(horizon), mix.age_mix(ws, chosen),
                                trend.groups)                           # (c, h, g, b)
     cube = total[..., None, None] * shares[..., None] * ages[None]

@@ -21,7 +21,8 @@ the groups, which DfE does not publish, is the iterative proportional fit of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -157,15 +158,30 @@ class MixTrend:
         z = self.level[:, None] + self.slope[:, None] * self._steps(horizon)[None, :, None]
         return self._groups(_softmax(z))
 
-    def draw_shares(self, horizon: int, n_draws: int, rng: np.random.Generator) -> np.ndarray:
-        """Shares per draw, (draws, councils, horizon, groups); each draw sums to 1."""
-        shape = (n_draws, *self.level.shape)
-        level = self.level + np.sqrt(self.v_level) * rng.standard_normal(shape)
-        slope = self.slope + np.sqrt(self.v_slope) * rng.standard_normal(shape)
-        noise = np.sqrt(self.s2)[None, :, None] * rng.standard_normal(
-            (n_draws, self.level.shape[0], horizon, self.level.shape[1]))
+    def draw_shares(self, horizon: int, n_draws: int, seed: int) -> np.ndarray:
+        """Shares per draw, (draws, councils, horizon, groups); each draw sums to 1. Each
+        council has its own random stream, so its draws do not depend on which other
+        councils are drawn with it."""
+        k = self.level.shape[1]
+        normal = np.stack([council_rng(seed, 11, str(c)).standard_normal((n_draws, 2 + horizon, k))
+                           for c in self.codes], axis=1)             # (draws, c, 2 + h, k)
+        level = self.level + np.sqrt(self.v_level) * normal[:, :, 0]
+        slope = self.slope + np.sqrt(self.v_slope) * normal[:, :, 1]
+        noise = np.sqrt(self.s2)[None, :, None] * normal[:, :, 2:]
         z = level[:, :, None] + slope[:, :, None] * self._steps(horizon)[None, None, :, None]
         return self._groups(_softmax(z + noise))
+
+    def take(self, idx: np.ndarray) -> MixTrend:
+        """The trends of some councils only (fitted with all, so shrinkage is the same)."""
+        return replace(self, codes=self.codes[idx], split=self.split[idx], level=self.level[idx],
+                       slope=self.slope[idx], v_level=self.v_level[idx],
+                       v_slope=self.v_slope[idx], s2=self.s2[idx])
+
+
+def council_rng(seed: int, stream: int, code: str) -> np.random.Generator:
+    """A random stream per council and purpose, stable across runs and council sets."""
+    key = int(code) if code.isdigit() else zlib.crc32(code.encode("utf-8"))
+    return np.random.default_rng([seed, stream, key])
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

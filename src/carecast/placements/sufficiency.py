@@ -46,6 +46,7 @@ from carecast.data.workspace import Workspace
 from carecast.model.schema import summarise
 from carecast.placements import published, register
 from carecast.placements.demand import ALL, SUPPRESS_BELOW, Demand
+from carecast.placements.mix import council_rng
 from carecast.scenarios.run import STAT_COLUMNS, suppress
 
 
@@ -204,16 +205,19 @@ def _allocate(demand: np.ndarray, classes: list[tuple[int, int, np.ndarray]]
     return placed
 
 
-def _household_paths(h0: np.ndarray, years: int, draws: int, rng: np.random.Generator
+def _household_paths(h0: np.ndarray, codes: np.ndarray, years: int, draws: int, seed: int
                      ) -> np.ndarray:
-    """In-house mainstream foster households at each 31 March (draws, councils, years)."""
+    """In-house mainstream foster households at each 31 March (draws, councils, years),
+    each council on its own random stream."""
     turnover = float(params.value("placements.carer_turnover"))
     approvals = float(params.value("placements.carer_approvals"))
     out = np.empty((draws, len(h0), years))
-    now = np.broadcast_to(np.round(h0), (draws, len(h0))).astype(float)
-    for y in range(years):
-        now = now - rng.binomial(now.astype(int), turnover) + rng.poisson(approvals * now)
-        out[..., y] = now
+    for i, code in enumerate(codes):
+        rng = council_rng(seed, 23, str(code))
+        now = np.full(draws, np.round(h0[i]))
+        for y in range(years):
+            now = now - rng.binomial(now.astype(int), turnover) + rng.poisson(approvals * now)
+            out[:, i, y] = now
     return out
 
 
@@ -350,9 +354,8 @@ def gap(demand: Demand, supply: Supply, *, seed: int = 0) -> Gap:
     """The gap for ``demand`` given ``supply`` (same councils); see the module docstring."""
     groups = categories.supply_groups()
     n, k, h = demand.draws.shape[:3]
-    rng = np.random.default_rng([seed, 23])
     h0 = supply.households
-    homes = _household_paths(h0, h, n, rng)
+    homes = _household_paths(h0, demand.codes, h, n, seed)
     scale = np.where((h0 > 0)[None, :, None], homes / np.where(h0 > 0, h0, 1)[None, :, None], 1.0)
     wanted = demand.draws[:, :, :, [demand.groups.index(g) for g in groups]]
     placed = np.zeros_like(wanted)

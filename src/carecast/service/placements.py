@@ -19,6 +19,7 @@ from carecast.data import catalogue, categories, councils
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
 from carecast.placements import demand as demand_mod
+from carecast.placements.demand import Demand
 from carecast.placements import register, synth_supply
 from carecast.placements import sufficiency as gaps
 from carecast.scenarios.schema import FosterCarersLever, Scenario
@@ -27,6 +28,7 @@ MAX_HORIZON = 10
 DATASETS = ("cla_placements", "cla_placement_stability", "cla_new_placements",
             "cla_school_moves")
 GAP_LEVER = "sufficiency_gap"
+SUPPRESSED = "c"
 
 
 def _check(horizon: int | None, draws: int | None) -> None:
@@ -105,7 +107,8 @@ def load_supply(ws: Workspace, path: str | Path) -> dict[str, Any]:
 
 def supply_summary(ws: Workspace) -> pd.DataFrame | None:
     """The loaded register by type, provider and status: rows, places, filled, vacancies
-    and mean weekly cost; counts under 5 are blanked (None when no register is loaded)."""
+    and mean weekly cost; counts from 1 to 4, and the cost of fewer than 5 rows, are DfE's
+    'c' (None when no register is loaded)."""
     rows = register.stored(ws)
     if rows is None:
         return None
@@ -114,12 +117,11 @@ def supply_summary(ws: Workspace) -> pd.DataFrame | None:
         occupied_places=("occupied_places", "sum"), vacancies=("vacancies", "sum"),
         mean_weekly_cost_gbp=("weekly_cost_gbp", "mean"))
     counts = ["n_rows", "approved_places", "occupied_places", "vacancies"]
-    small = (grouped["n_rows"] > 0) & (grouped["n_rows"] < demand_mod.SUPPRESS_BELOW)
-    grouped[counts] = grouped[counts].astype(object).mask(
-        (grouped[counts].astype(float) > 0) & (grouped[counts].astype(float)
-                                                < demand_mod.SUPPRESS_BELOW), None)
+    values = grouped[counts].astype(float)
+    small = (values > 0) & (values < demand_mod.SUPPRESS_BELOW)
+    grouped[counts] = values.astype(int).astype(object).mask(small, SUPPRESSED)
     grouped["mean_weekly_cost_gbp"] = grouped["mean_weekly_cost_gbp"].round(0).astype(
-        object).mask(small, None)
+        object).mask(small["n_rows"], SUPPRESSED)
     grouped.insert(1, "group", grouped["type"].map(
         {t: s["group"] for t, s in register.vocabulary()["types"].items()}))
     return grouped
@@ -164,20 +166,28 @@ def resolve_scenario(ws: Workspace, scenario: Scenario, council: str | None, *,
     return scenario.model_copy(update={"levers": levers}), notes
 
 
-def council_section(ws: Workspace, code: str, *, horizon: int | None = None,
-                    draws: int | None = None) -> dict[str, Any]:
-    """What a council page's Placements section shows: demand by group and by age band
-    (mean and intervals) and the published mix in the latest year."""
-    d = forecast_demand(ws, code, horizon=horizon, draws=draws)
-    frame = d.to_frame()
-    groups = frame[frame["age_band"] == demand_mod.ALL]
-    last = int(d.years[-1])
-    ages = frame[(frame["period"] == last) & (frame["group"] != demand_mod.ALL)]
-    return {"by_group": groups, "by_age": ages, "years": [int(y) for y in d.years],
-            "notes": d.notes, "groups": [(g, categories.label(g)) for g in d.groups],
-            "bands": list(d.bands)}
+def public_demand(ws: Workspace, *, horizon: int | None = None, draws: int | None = None,
+                  seed: int | None = None) -> demand_mod.Demand:
+    """Every council's demand from public data, drawn once (a council's draws are the same
+    as when it is forecast alone)."""
+    _check(horizon, draws)
+    return demand_mod.public(ws, horizon=horizon, draws=draws, seed=seed)
 
 
-__all__ = ["DemandResult", "all_councils", "council_section", "demand", "gap_lever_value",
-           "load_supply", "resolve_scenario", "sufficiency", "supply_summary",
-           "synthetic_supply"]
+def council_section(demand: demand_mod.Demand, code: str) -> dict[str, Any]:
+    """What a council page's Placements section shows from every council's ``demand``:
+    rows by group and year and by age band and year (mean and intervals, small cells
+    suppressed), and the notes."""
+    if code not in set(demand.codes):
+        raise LookupError(f"no placement demand for council {code}")
+    frame = demand.select(code).to_frame()
+    return {"by_group": frame[frame["age_band"] == demand_mod.ALL],
+            "by_age": frame[frame["group"] == demand_mod.ALL],
+            "cells": frame, "years": [int(y) for y in demand.years], "notes": demand.notes,
+            "groups": [(g, categories.label(g)) for g in demand.groups],
+            "bands": list(demand.bands)}
+
+
+__all__ = ["Demand", "DemandResult", "all_councils", "council_section", "demand", "gap_lever_value",
+           "load_supply", "public_demand", "resolve_scenario", "sufficiency",
+           "supply_summary", "synthetic_supply"]

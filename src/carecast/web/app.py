@@ -16,6 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import carecast
 from carecast.web import (
     routes_api,
+    routes_placements,
     routes_public,
     routes_records,
     routes_ssda903,
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_public.router)
     app.include_router(routes_records.router)
     app.include_router(routes_ssda903.router)
+    app.include_router(routes_placements.router)
     app.include_router(scenarios_page.router)
     app.include_router(routes_api.router)
 
