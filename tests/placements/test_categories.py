@@ -9,8 +9,8 @@ from carecast.scenarios import schema
 
 
 def test_layers_read_the_same_lists():
-    assert records.CATEGORIES == categories.names("broad")
-    assert schema.CATEGORIES == categories.names("group")
+    assert categories.names("broad") == records.CATEGORIES
+    assert categories.names("group") == schema.CATEGORIES
 
 
 def test_every_detailed_category_rolls_up_through_a_group_to_a_broad_state():

@@ -3,12 +3,12 @@
 import numpy as np
 import pandas as pd
 import pytest
+from tests.placements.conftest import PLANTED
 
 from carecast.data import categories
 from carecast.data.ssda903 import summary
 from carecast.model import load_council_data, registry
 from carecast.placements import demand
-from tests.placements.conftest import PLANTED
 
 
 def test_types_and_ages_sum_to_the_forecast_total_in_every_draw(workspace, all_demand):

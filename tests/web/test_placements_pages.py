@@ -8,8 +8,8 @@ import io
 
 import pytest
 
-from carecast.placements import register, synth_supply
 from carecast.data.workspace import Workspace
+from carecast.placements import register, synth_supply
 from carecast.web.accounts import audit_log
 
 from .conftest import TestClient, csrf_from, sign_in
