@@ -93,12 +93,12 @@ class Demand:
             ((ALL,), self.bands, d.sum(3, keepdims=True)),
             ((ALL,), (ALL,), d.sum((3, 4), keepdims=True)),
         ):
-            stats = summarise(cube)
+            stats = summarise(cube.astype(np.float32))  # float32: quantiles twice as fast
             grid = pd.MultiIndex.from_product([self.codes, self.years, group, band],
                                               names=["la_code", "period", "group", "age_band"])
             frame = grid.to_frame(index=False)
             for key in STAT_COLUMNS:
-                frame[key] = stats[key].reshape(n * h * len(group) * len(band))
+                frame[key] = stats[key].reshape(n * h * len(group) * len(band)).astype(float)
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True)
         out["period"] = out["period"].astype(int)

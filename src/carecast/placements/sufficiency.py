@@ -327,14 +327,15 @@ def _tidy(cube: np.ndarray, total: np.ndarray, codes: np.ndarray, years: np.ndar
           groups: tuple[str, ...], bands: tuple[str, ...], measure: str) -> pd.DataFrame:
     """Rows (la_code, period, group, age_band, measure, stats) from a (draws, councils,
     years, groups, bands) cube and its all-bands ``total`` (draws, councils, years, groups)."""
-    stats = summarise(cube)
-    totals = summarise(total)
+    stats = summarise(cube.astype(np.float32))  # float32: the quantiles are twice as fast
+    totals = summarise(total.astype(np.float32))
     grid = pd.MultiIndex.from_product([codes, years, groups, bands],
                                       names=["la_code", "period", "group", "age_band"])
     frame = grid.to_frame(index=False)
     frame.insert(4, "measure", measure)
     for key in STAT_COLUMNS:
-        frame[key] = np.concatenate([stats[key], totals[key][..., None]], -1).ravel()
+        frame[key] = np.concatenate([stats[key], totals[key][..., None]], -1).ravel().astype(
+            float)
     return frame
 
 
