@@ -2,7 +2,7 @@
 
 Target (issue 11): demand by type of home and age band plus sufficiency (gap, recruitment,
 cost, out of area, every table summarised, the demand table too) for all 153 councils in
-under 10 s on 2 cores, with a workspace already open. Also times one council on the record-level route and with a
+under 10 s on 2 cores, with a workspace already open. Also times one council with a
 synthetic register. Writes bench/results/placements.json.
 Run: .venv/bin/python bench/bench_placements.py
 """
