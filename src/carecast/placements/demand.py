@@ -38,6 +38,15 @@ SUPPRESS_BELOW = 5
 ALL = "all"
 
 
+def summarise_draws(cube: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`carecast.model.schema.summarise` with the quantiles taken in float32 (about
+    twice as fast on these large cubes, and exact to far below a child); means in float64."""
+    stats = summarise(cube.astype(np.float32))
+    stats = {k: v.astype(float) for k, v in stats.items()}
+    stats["mean"] = cube.mean(axis=0)
+    return stats
+
+
 def band_labels() -> tuple[str, ...]:
     """Age band labels (``ssda903.age_bands``: under 1, 1 to 4, 5 to 9, 10 to 15, 16+)."""
     return tuple(b["label"] for b in params.value("ssda903.age_bands"))
@@ -93,12 +102,12 @@ class Demand:
             ((ALL,), self.bands, d.sum(3, keepdims=True)),
             ((ALL,), (ALL,), d.sum((3, 4), keepdims=True)),
         ):
-            stats = summarise(cube.astype(np.float32))  # float32: quantiles twice as fast
+            stats = summarise_draws(cube)
             grid = pd.MultiIndex.from_product([self.codes, self.years, group, band],
                                               names=["la_code", "period", "group", "age_band"])
             frame = grid.to_frame(index=False)
             for key in STAT_COLUMNS:
-                frame[key] = stats[key].reshape(n * h * len(group) * len(band)).astype(float)
+                frame[key] = stats[key].reshape(n * h * len(group) * len(band))
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True)
         out["period"] = out["period"].astype(int)

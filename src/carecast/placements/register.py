@@ -44,31 +44,30 @@ NO = {"no", "n", "false", "0"}
 class Column:
     name: str
     required: bool
-    kind: str  # id, choice, integer, skills, district, yes_no, money, date
     help: str
 
 
 COLUMNS = (
-    Column("carer_id", True, "id", "the council's identifier of the household or home "
+    Column("carer_id", True, "the council's identifier of the household or home "
            "(pseudonymised on load)"),
-    Column("type", True, "choice", "foster, kinship, childrens_home, secure_childrens_home "
+    Column("type", True, "foster, kinship, childrens_home, secure_childrens_home "
            "or supported_accommodation"),
-    Column("provider", True, "choice", "in_house or agency"),
-    Column("status", True, "choice", "active, on_hold, in_assessment or closed"),
-    Column("approved_places", True, "integer", "children the household or home is approved "
+    Column("provider", True, "in_house or agency"),
+    Column("status", True, "active, on_hold, in_assessment or closed"),
+    Column("approved_places", True, "children the household or home is approved "
            "or registered for"),
-    Column("occupied_places", True, "integer", "places filled by looked-after children today"),
-    Column("vacancies", True, "integer", "empty places available to take a child now"),
-    Column("age_min", True, "integer", "youngest age approved for (0-17)"),
-    Column("age_max", True, "integer", "oldest age approved for (0-17)"),
-    Column("postcode_district", True, "district", "outward code of the home, e.g. NR1 (a "
+    Column("occupied_places", True, "places filled by looked-after children today"),
+    Column("vacancies", True, "empty places available to take a child now"),
+    Column("age_min", True, "youngest age approved for (0-17)"),
+    Column("age_max", True, "oldest age approved for (0-17)"),
+    Column("postcode_district", True, "outward code of the home, e.g. NR1 (a "
            "full postcode is cut to its district)"),
-    Column("sibling_capacity", False, "integer", "largest sibling group taken together"),
-    Column("skills", False, "skills", "skills and specialisms, separated by ';'"),
-    Column("in_area", False, "yes_no", "yes if the home is inside the council's boundary"),
-    Column("weekly_cost_gbp", False, "money", "weekly cost of a place (allowance and fee, or "
+    Column("sibling_capacity", False, "largest sibling group taken together"),
+    Column("skills", False, "skills and specialisms, separated by ';'"),
+    Column("in_area", False, "yes if the home is inside the council's boundary"),
+    Column("weekly_cost_gbp", False, "weekly cost of a place (allowance and fee, or "
            "agency price)"),
-    Column("approved_date", False, "date", "date of approval or registration (YYYY-MM-DD)"),
+    Column("approved_date", False, "date of approval or registration (YYYY-MM-DD)"),
 )
 STORED = ["carer", "type", "group", "provider", "status", "approved_places", "occupied_places",
           "vacancies", "age_min", "age_max", "sibling_capacity", "skills",

@@ -45,7 +45,7 @@ from carecast.data import categories
 from carecast.data.workspace import Workspace
 from carecast.model.schema import summarise
 from carecast.placements import published, register
-from carecast.placements.demand import ALL, SUPPRESS_BELOW, Demand
+from carecast.placements.demand import ALL, SUPPRESS_BELOW, Demand, summarise_draws
 from carecast.placements.mix import council_rng
 from carecast.scenarios.run import STAT_COLUMNS, suppress
 
@@ -327,15 +327,14 @@ def _tidy(cube: np.ndarray, total: np.ndarray, codes: np.ndarray, years: np.ndar
           groups: tuple[str, ...], bands: tuple[str, ...], measure: str) -> pd.DataFrame:
     """Rows (la_code, period, group, age_band, measure, stats) from a (draws, councils,
     years, groups, bands) cube and its all-bands ``total`` (draws, councils, years, groups)."""
-    stats = summarise(cube.astype(np.float32))  # float32: the quantiles are twice as fast
-    totals = summarise(total.astype(np.float32))
+    stats = summarise_draws(cube)
+    totals = summarise_draws(total)
     grid = pd.MultiIndex.from_product([codes, years, groups, bands],
                                       names=["la_code", "period", "group", "age_band"])
     frame = grid.to_frame(index=False)
     frame.insert(4, "measure", measure)
     for key in STAT_COLUMNS:
-        frame[key] = np.concatenate([stats[key], totals[key][..., None]], -1).ravel().astype(
-            float)
+        frame[key] = np.concatenate([stats[key], totals[key][..., None]], -1).ravel()
     return frame
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from carecast.benchmark import indicators
-from carecast.data import catalogue, categories, councils
+from carecast.data import catalogue, categories, councils, profile
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
 from carecast.placements import demand as demand_mod
@@ -25,8 +25,6 @@ from carecast.placements import sufficiency as gaps
 from carecast.scenarios.schema import FosterCarersLever, Scenario
 
 MAX_HORIZON = 10
-DATASETS = ("cla_placements", "cla_placement_stability", "cla_new_placements",
-            "cla_school_moves")
 GAP_LEVER = "sufficiency_gap"
 SUPPRESSED = "c"
 
@@ -48,7 +46,8 @@ def _code(council: str | None, ssda903: bool) -> str | None:
 
 def indicator_ids() -> list[str]:
     """The registry's placement indicators (those read from the placement datasets)."""
-    return [i for i, ind in indicators.registry().items() if ind.dataset in DATASETS]
+    return [i for i, ind in indicators.registry().items()
+            if ind.dataset in profile.PLACEMENT_DATASETS]
 
 
 def forecast_demand(ws: Workspace, council: str | None, *, horizon: int | None = None,
