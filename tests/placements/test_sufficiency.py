@@ -5,9 +5,9 @@ import pytest
 from scipy.optimize import linprog
 
 from carecast import params
-from carecast.costs.spend import weekly_cost
+from carecast.costs.calendar import weeks_per_year
+from carecast.costs.unit_costs import england_weekly
 from carecast.placements import published, register, sufficiency
-from carecast.scenarios.finance import weeks_per_year
 
 
 def _max_placed(demand: np.ndarray, classes: list[tuple[int, int, float]]) -> float:
@@ -81,8 +81,8 @@ def test_households_follow_turnover_and_approvals(workspace, all_demand):
 def test_extra_cost_is_the_spill_at_s251_residential_over_fostering(workspace, all_demand):
     gap = sufficiency.run(workspace, all_demand.select("926"), use_register=False)
     years = all_demand.years
-    premium = np.array([weekly_cost("residential", int(y) - 1) - weekly_cost("fostering",
-                                                                              int(y) - 1)
+    premium = np.array([england_weekly("residential", int(y)) - england_weekly("fostering",
+                                                                                int(y))
                         for y in years])
     expected = gap.spill.sum(-1) * premium * weeks_per_year()
     np.testing.assert_allclose(gap.extra_gbp, expected)

@@ -117,10 +117,10 @@ class Demand:
 
 
 def _defaults(horizon: int | None, draws: int | None, seed: int | None) -> tuple[int, int, int]:
-    s = mix.settings()
-    return (int(s["horizon_years"] if horizon is None else horizon),
-            int(s["draws"] if draws is None else draws),
-            int(s["seed"] if seed is None else seed))
+    """Horizon from ``placements.demand``; draws and seed the forecast's own defaults."""
+    return (int(mix.settings()["horizon_years"] if horizon is None else horizon),
+            int(params.value("model.draws") if draws is None else draws),
+            int(params.value("model.seed") if seed is None else seed))
 
 
 def public(ws: Workspace, codes: list[str] | None = None, *, horizon: int | None = None,
@@ -140,15 +140,15 @@ def public(ws: Workspace, codes: list[str] | None = None, *, horizon: int | None
     total = forecast.draws["cla_at_31_march"][:, idx]                 # (draws, c, h)
     trend = mix.fit(ws, forecast.codes).take(idx)   # shrinkage uses every council
     shares = trend.draw_shares(horizon, draws, seed)                   # (draws, c, h, g)
-    ages = mix.age_given_group(trend.mean_shares(horizon), mix.age_mix(ws, chosen),
-                               trend.groups)                           # (c, h, g, b)
+    ages = mix.age_given_group(trend.mean_shares(horizon), chosen, trend.groups)  # (c, h, g, b)
     cube = total[..., None, None] * shares[..., None] * ages[None]
     return Demand(codes=chosen, years=forecast.years, groups=trend.groups,
                   bands=band_labels(), draws=cube, source="public",
                   model=forecast.model,
                   notes=("Placement mix: each council's 31 March mix 2020-2024 and its "
                          "trend, shrunk towards its statistical neighbours; ages within "
-                         "groups fitted to the published age mix (placements.age_profile).",))
+                         "each type joined to the published age mix as the costs engine "
+                         "joins them (costs.mix, with the legal zeros).",))
 
 
 def record_level(ws: Workspace, council: str | None = None, *, horizon: int | None = None,

@@ -14,9 +14,9 @@ year's residual noise, damps the trend and turns the log ratios into shares (sof
 every draw's shares sum to 1.
 
 Suppressed cells (DfE's ``c``, counts of 1 to 4) share out the difference between the
-published total and the known cells. The age mix pools ``age_years``; its joint table with
-the groups, which DfE does not publish, is the iterative proportional fit of
-``placements.age_profile`` to both margins.
+published total and the known cells. Ages within each group, which DfE does not publish
+crossed with placement, come from the costs engine's joint of the council's age mix and
+these shares (:func:`age_given_group`).
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ import pandas as pd
 
 from carecast import params
 from carecast.benchmark import neighbours
+from carecast.costs.mix import council_mix, ipf
 from carecast.data import categories, store
 from carecast.data.workspace import Workspace
 
 FILL_MAX = 4.0  # a suppressed count is 1 to 4
-IPF_ROUNDS = 60
 
 
 def settings() -> dict:
@@ -64,24 +64,6 @@ def group_counts(ws: Workspace, codes: np.ndarray, years: list[int]) -> np.ndarr
         out[..., groups.index(group)] += counts[measure].to_numpy().reshape(len(codes),
                                                                             len(years))
     return out
-
-
-def age_mix(ws: Workspace, codes: np.ndarray) -> np.ndarray:
-    """Share of children at 31 March in each age band (``ssda903.age_bands``), pooled over
-    ``age_years``, (councils, bands); councils without figures take England's."""
-    s = settings()
-    panel = store.la_panel(ws).values
-    index = pd.MultiIndex.from_product([codes, s["age_years"]], names=["area_code", "year"])
-    values = panel.reindex(index)
-    counts = _filled(values, list(s["age_measures"]), "cla_age_total")
-    pooled = counts.groupby(level=0, sort=False).sum(min_count=1).reindex(codes).to_numpy()
-    england = store.area_panel(ws, "england").values
-    eng = england.reindex(pd.MultiIndex.from_product(
-        [["E92000001"], s["age_years"]]))[s["age_measures"]].sum().to_numpy(float)
-    share = pooled / np.nansum(pooled, axis=1, keepdims=True)
-    bad = ~np.isfinite(share).all(axis=1)
-    share[bad] = eng / eng.sum()
-    return share
 
 
 def _ols(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -221,19 +203,24 @@ def fit(ws: Workspace, codes: np.ndarray) -> MixTrend:
                     v_slope=v_slope, s2=s2, damping=float(s["trend_damping"]))
 
 
-def age_given_group(shares: np.ndarray, ages: np.ndarray, groups: tuple[str, ...]
+def age_given_group(shares: np.ndarray, codes: np.ndarray, groups: tuple[str, ...]
                     ) -> np.ndarray:
-    """P(age band | group), (councils, years, groups, bands), by iterative proportional
-    fitting of ``placements.age_profile`` to the group shares (councils, years, groups)
-    and the age mix (councils, bands); the group margin is met exactly."""
-    profile = params.value("placements.age_profile")
-    seed = np.array([profile[g] for g in groups], float)              # (groups, bands)
-    joint = np.broadcast_to(seed, (*shares.shape, seed.shape[1])).copy()
-    target_age = ages[:, None, None, :]
-    target_group = shares[..., None]
-    for _ in range(IPF_ROUNDS):
-        joint *= target_age / np.maximum(joint.sum(-2, keepdims=True), 1e-12)
-        joint *= target_group / np.maximum(joint.sum(-1, keepdims=True), 1e-12)
-    total = joint.sum(-1, keepdims=True)
-    uniform = np.where(seed > 0, seed, 0.0) / seed.sum(-1, keepdims=True)
-    return np.where(total > 0, joint / np.maximum(total, 1e-12), uniform)
+    """P(age band | group), (councils, years, groups, bands): the costs engine's joint of
+    each council's age mix and these group shares (councils, years, groups), by iterative
+    proportional fitting with the legal zeros (:mod:`carecast.costs.mix`), so demand and
+    costs split ages alike."""
+    published = council_mix(codes)
+    if tuple(published.categories) != tuple(groups):
+        raise ValueError("costs.mix and the placement groups disagree on categories")
+    n, h, g = shares.shape
+    zeros = params.value("costs.age_placement_zeros")
+    seed = np.ones((len(published.age_bands), g))
+    for group, bands in zeros.items():
+        for band in bands:
+            seed[published.age_bands.index(band), groups.index(group)] = 0.0
+    age = np.repeat(published.age, h, axis=0)                            # (n * h, bands)
+    joint = ipf(age, shares.reshape(n * h, g), seed)                      # (n * h, bands, g)
+    total = joint.sum(1, keepdims=True)
+    given = np.divide(joint, total, out=np.broadcast_to(seed / seed.sum(0), joint.shape)
+                      .copy(), where=total > 0)
+    return np.moveaxis(given.reshape(n, h, *given.shape[1:]), 2, 3)

@@ -15,14 +15,15 @@ from typing import Any
 import pandas as pd
 
 from carecast.benchmark import indicators
-from carecast.data import catalogue, categories, councils, profile
+from carecast.data import catalogue, categories, profile
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
 from carecast.placements import demand as demand_mod
-from carecast.placements.demand import Demand
 from carecast.placements import register, synth_supply
 from carecast.placements import sufficiency as gaps
+from carecast.placements.demand import Demand
 from carecast.scenarios.schema import FosterCarersLever, Scenario
+from carecast.service import workspace as checks
 
 MAX_HORIZON = 10
 GAP_LEVER = "sufficiency_gap"
@@ -30,10 +31,11 @@ SUPPRESSED = "c"
 
 
 def _check(horizon: int | None, draws: int | None) -> None:
+    """Horizons of 1 to 10 years; draws within ``model.draws_limits`` (as every forecast)."""
     if horizon is not None and not 1 <= horizon <= MAX_HORIZON:
         raise InputError(f"--horizon must be from 1 to {MAX_HORIZON} years, not {horizon}")
-    if draws is not None and not 100 <= draws <= 20000:
-        raise InputError(f"--draws must be from 100 to 20,000, not {draws}")
+    if draws is not None:
+        checks.draws(draws)
 
 
 def _code(council: str | None, ssda903: bool) -> str | None:
@@ -41,7 +43,7 @@ def _code(council: str | None, ssda903: bool) -> str | None:
         if not ssda903:
             raise InputError("give a council (DfE code, ONS code or name)")
         return None
-    return councils.lookup(council).code
+    return checks.council(council).code
 
 
 def indicator_ids() -> list[str]:

@@ -13,8 +13,8 @@ from typing import Any
 from carecast import OGL_ATTRIBUTION
 from carecast.service import benchmark as bench
 from carecast.service import data as public_data
-from carecast.service.benchmark import Indicator
 from carecast.service import placements as placement_service
+from carecast.service.benchmark import Indicator
 from carecast.web import charts
 from carecast.web.charts import Series
 from carecast.web.public import PublicData

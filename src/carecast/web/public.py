@@ -17,10 +17,10 @@ import pandas as pd
 
 from carecast.service import benchmark, forecast
 from carecast.service import data as public_data
+from carecast.service import placements as placement_service
 from carecast.service import workspace as svc
 from carecast.service.benchmark import Indicator, IndicatorData
 from carecast.service.workspace import Council, Workspace
-from carecast.service import placements as placement_service
 from carecast.web.charts import MapFrame, project_shapes
 
 ENGLAND = forecast.ENGLAND

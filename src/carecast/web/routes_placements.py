@@ -19,7 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from carecast.service import placements as service
-from carecast.service.workspace import InputError, Workspace, council as find_council
+from carecast.service.workspace import InputError, Workspace
+from carecast.service.workspace import council as find_council
 from carecast.web import accounts
 from carecast.web.accounts import Account
 from carecast.web.routes_public import Format
