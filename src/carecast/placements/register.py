@@ -15,7 +15,6 @@ log: when, file name, rows, households, homes, places; never an identifier).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -280,22 +279,21 @@ def prepare(path: str | Path, ws: Workspace) -> Register:
 
 
 def write(ws: Workspace, register: Register) -> None:
-    """Replace the workspace's register and log the load, in one transaction."""
+    """Replace the workspace's register and log the load, in one transaction (the log's
+    time is the database's, so nothing here reads the clock)."""
     rows = register.rows.astype({c: "float64" for c in (
         "approved_places", "occupied_places", "vacancies", "age_min", "age_max",
         "sibling_capacity")})
     info = register.summary()
-    log = pd.DataFrame([{"loaded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                         "source": info["file"], "rows": info["rows"],
-                         "detail": json.dumps(info)}])
     with ws.change() as con:
         con.register("_incoming", pa.Table.from_pandas(rows, preserve_index=False))
         con.execute(f'CREATE OR REPLACE TABLE "{TABLE}" AS SELECT * FROM _incoming')
         con.unregister("_incoming")
-        con.register("_log", log)
-        con.execute(f'CREATE TABLE IF NOT EXISTS "{LOG}" AS SELECT * FROM _log WHERE false')
-        con.execute(f'INSERT INTO "{LOG}" SELECT * FROM _log')
-        con.unregister("_log")
+        con.execute(f"""CREATE TABLE IF NOT EXISTS "{LOG}" (
+            loaded_at TIMESTAMP DEFAULT current_timestamp, source VARCHAR, rows INTEGER,
+            detail VARCHAR)""")
+        con.execute(f'INSERT INTO "{LOG}" (source, rows, detail) VALUES (?, ?, ?)',
+                    [info["file"], info["rows"], json.dumps(info)])
 
 
 def load_file(path: str | Path, ws: Workspace) -> Register:
