@@ -94,7 +94,7 @@ def test_an_unknown_label_in_a_known_group_is_refused(shared_public, tmp_path):
     frame.to_csv(path, index=False)
     with pytest.raises(releases.InputError, match="unknown label") as caught:
         releases.parse_release(path)
-    assert (caught.value.row, caught.value.column) == (7, "placement_stability")
+    assert (caught.value.row, caught.value.column) == (7, "cla_group | placement_stability")
 
 
 def test_la_show_has_the_placements_block(workspace):

@@ -34,7 +34,7 @@ HEADLINE = [
 ]
 TREND = ["cla_at_31_march", "cla_at_31_march_rate_per_10000", "cla_started", "cla_ceased"]
 COMPARED_TREND = "cla_at_31_march_rate_per_10000"
-# Placements (issue 11): every registry indicator read from these datasets, by its measure.
+# Placements (issue 11): the datasets the profile's placements block cites.
 PLACEMENT_DATASETS = ("cla_placements", "cla_placement_stability", "cla_new_placements",
                       "cla_school_moves")
 DATASETS = {
@@ -180,9 +180,10 @@ def council_profile(ws: Workspace, council: str, year: int | None = None) -> dic
 
 
 def _placement_measures() -> list[str]:
-    """Measures of the benchmark registry's placement indicators, in registry order."""
+    """Measures of the benchmark registry's placement indicators (section ``placements``),
+    in registry order."""
     specs = params.value("benchmark.indicators").values()
-    return [s["measure"] for s in specs if s.get("dataset") in PLACEMENT_DATASETS]
+    return [s["measure"] for s in specs if s.get("section") == "placements"]
 
 
 def _count_of(m: str) -> str:

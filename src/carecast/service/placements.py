@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from carecast.benchmark import indicators
-from carecast.data import catalogue, categories, profile
+from carecast.data import catalogue, categories
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
 from carecast.placements import demand as demand_mod
@@ -47,9 +47,8 @@ def _code(council: str | None, ssda903: bool) -> str | None:
 
 
 def indicator_ids() -> list[str]:
-    """The registry's placement indicators (those read from the placement datasets)."""
-    return [i for i, ind in indicators.registry().items()
-            if ind.dataset in profile.PLACEMENT_DATASETS]
+    """The registry's placement indicators (section ``placements``)."""
+    return [i for i, ind in indicators.registry().items() if ind.section == "placements"]
 
 
 def forecast_demand(ws: Workspace, council: str | None, *, horizon: int | None = None,

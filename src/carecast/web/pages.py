@@ -151,6 +151,8 @@ SECTION_CAPTIONS = {
                 "employment or training, against England, region and statistical neighbours",
     "assessment": "Factors identified at the end of children in need assessments, per 10,000 "
                   "children and as a share of assessments with factors recorded",
+    "placements": "Placements: where children live, stability, distance from home and school "
+                  "moves, against England, region and statistical neighbours",
 }
 
 
@@ -373,6 +375,7 @@ def council(data: PublicData, code: str) -> dict[str, Any]:
         "workforce": sections["workforce"],
         "outcomes": sections["outcomes"],
         "assessment": sections["assessment"],
+        "placement_benchmark": sections["placements"],
         "drivers": drivers,
         "drivers_caveat": next(iter(data.drivers.values()))["caveat"] if data.drivers else "",
         "forecast": forecast,
