@@ -1,8 +1,9 @@
 """The indicator registry (``parameters/benchmark/indicators.yaml``) and each indicator's values.
 
-An indicator reads from one of three places: a measure of the harmonised council panel, the
-placement mix at 31 March (``cla_characteristics``), or the latest Ofsted judgement. Whatever
-the source, :func:`load` returns the same shape, so ranking and comparison code is shared.
+An indicator reads from one of two places: a measure of the harmonised council panel (every
+DfE series, placements included, so a release added with ``carecast data add-release``
+updates it), or the latest Ofsted judgement. Whatever the source, :func:`load` returns the
+same shape, so ranking and comparison code is shared.
 Counts from 1 to 4 are suppressed here (value, count and denominator set to NaN, flag
 ``"<5"``), so nothing downstream can rank, publish or export them. Council values carried
 from another council (a predecessor before a reorganisation, or a shared service reporting
@@ -41,7 +42,7 @@ class Indicator:
     unit: str
     polarity: str
     kind: str  # rate | percent | money | ordinal | number
-    source: str  # panel | placement | ofsted
+    source: str  # panel | ofsted
     dataset: str
     years: str
     note: str = ""
@@ -49,7 +50,6 @@ class Indicator:
     count: str | None = None
     denominator: str | None = None
     scale: float = 1.0
-    characteristic: str | None = None
     period: str = periods.DEFAULT  # how a year is written (parameters/data/periods.yaml)
     section: str = ""  # council-page group: "" (benchmarking), workforce, outcomes, assessment
 
@@ -169,20 +169,6 @@ def _with_coverage(frame: pd.DataFrame, panel: store.Panel, ind: Indicator) -> p
     return out
 
 
-def _placements(ind: Indicator) -> pd.DataFrame:
-    table = bundled.read_table("cla_characteristics")
-    table = table[(table["table"] == "at_31_march") & (table["cla_group"] == "Placement")]
-    keys = ["level", "area_code", "year"]
-    part = table[table["characteristic"] == ind.characteristic].set_index(keys)
-    total = table[table["characteristic"] == "Total"].set_index(keys)["number"]
-    frame = pd.DataFrame({"count": part["number"], "denominator": total.reindex(part.index)})
-    computed = frame["count"] / frame["denominator"] * 100
-    frame["value"] = computed.fillna(part["percentage"])
-    frame["flag"] = part["flag"].astype(object).where(part["flag"].notna(), None)
-    frame["filled"] = False
-    return frame[COLUMNS]
-
-
 def _ofsted() -> pd.DataFrame:
     table = bundled.read_table("ofsted_judgements")
     year = int(pd.to_datetime(table["publication_date"]).max().year)
@@ -235,11 +221,6 @@ def load(ws: Workspace, indicator_id: str) -> IndicatorData:
         england = _with_coverage(_from_panel(eng_panel, ind), eng_panel, ind).xs(
             ENGLAND, level=0)
         region = _with_coverage(_from_panel(region_panel, ind), region_panel, ind)
-    elif ind.source == "placement":
-        frame = _placements(ind)
-        la = frame.xs("la", level=0)
-        england = frame.xs("england", level=0).xs(ENGLAND, level=0)
-        region = frame.xs("region", level=0)
     elif ind.source == "ofsted":
         la = _ofsted()
         england, region = _mean_by_area(la)

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import typer
 
-from carecast.cli import data_cmd, la_cmd, serve_cmd, ssda903_cmd, synth_cmd, users_cmd
+from carecast.cli import (
+    data_cmd,
+    la_cmd,
+    placements_cmd,
+    serve_cmd,
+    ssda903_cmd,
+    synth_cmd,
+    users_cmd,
+)
 from carecast.cli.benchmark_cmd import benchmark, drivers_command, neighbours_command
 from carecast.cli.forecast_cmd import backtest, forecast
 from carecast.cli.history_cmd import app as history_app
@@ -37,6 +45,7 @@ app.command("serve")(serve_cmd.serve)
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(history_app, name="history")
+app.add_typer(placements_cmd.app, name="placements")
 
 
 def main() -> None:

@@ -76,6 +76,13 @@ def show(
             _fmt(info["neighbours_median"]),
         )
     console.print(table)
+    placements = Table("measure", "year", "value", "England", "region", "neighbours (mean)",
+                       title="Placements (percent)")
+    for info in profile["placements"].values():
+        placements.add_row(f"{info['label']} [dim]({info['unit']})[/]", str(info["year"]),
+                           _fmt(info["value"], info["flag"]), _fmt(info["england"]),
+                           _fmt(info["region"]), _fmt(info["neighbours_mean"]))
+    console.print(placements)
     trend = Table(
         "year",
         "CLA",

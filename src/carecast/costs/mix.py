@@ -18,6 +18,7 @@ import pandas as pd
 
 from carecast import params
 from carecast.data import bundled
+from carecast.data import categories as _categories
 from carecast.data.councils import ENGLAND
 
 
@@ -46,9 +47,9 @@ class Mix:
 
 
 def categories() -> tuple[str, ...]:
-    """Placement categories children are costed in, from DfE's 31 March groups."""
-    groups = params.value("scenarios.placement_groups")["dfe_groups"]
-    return tuple(dict.fromkeys(groups.values()))
+    """Placement categories children are costed in: the groups of the category hierarchy
+    (``placements.categories``, :mod:`carecast.data.categories`)."""
+    return _categories.names("group")
 
 
 def age_bands() -> dict[str, str]:
@@ -116,7 +117,7 @@ def council_mix(codes: np.ndarray | list[str], origin: int | None = None) -> Mix
 
     Parameters are read on every call (so overrides apply) and the work is cached on them.
     """
-    groups = params.value("scenarios.placement_groups")["dfe_groups"]
+    groups = _categories.published_label_groups()
     by_cat = tuple((c, tuple(g for g, cat in groups.items() if cat == c))
                    for c in categories())
     bands = tuple((k, (v,)) for k, v in age_bands().items())

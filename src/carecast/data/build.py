@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from carecast.data import bundled, councils
+from carecast.data import bundled, categories, councils
 from carecast.data.councils import ENGLAND
 from carecast.data.releases import OBSERVATION_COLUMNS, parse_release
 from carecast.data.values import parse_numbers
@@ -381,11 +381,47 @@ def _releases(src: Sources) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+# Placements (issue 11): DfE files read through data.release_formats, so a later release of
+# the same files goes in with ``carecast data add-release``; the 2022 release's stability
+# file adds 2018-2020 (later releases win where years overlap).
+PLACEMENT_RELEASES = [
+    ("cla/raw/la_cla_at_31_march_placement_stability_indicator_release2022.csv", 2022),
+    ("placements/la_cla_placement_stability_2021_2024.csv", 2025),
+    ("placements/la_cla_new_placements_during_year_2021_2024.csv", 2025),
+    ("placements/la_cla_school_moves_2020_2024.csv", 2025),
+    ("cla/la_cla_31march_by_characteristics_2020_2024.csv", 2025),
+]
+SFR_PLACEMENTS = "cla/cla_placements_31march_sfr_2011_2017_long.csv"
+
+
+def _placements(src: Sources, panel: pd.DataFrame) -> pd.DataFrame:
+    """Placement releases, plus the SFR placement groups 2011-2017 as the same measures
+    (``placements.categories`` published), with their total from the CLA panel's stock."""
+    frames = [parse_release(src.path(relative), release=release).observations
+              for relative, release in PLACEMENT_RELEASES]
+    raw = src.csv(SFR_PLACEMENTS)
+    values, flags = _numbers(raw, "number", SFR_PLACEMENTS)
+    cells = pd.DataFrame({"area_code": raw["old_la_code"], "year": raw["time_period"].astype(int),
+                          "column": raw["placement_sfr_code"], "value": values, "flag": flags})
+    for measure, columns in categories.sfr_columns().items():
+        part = cells[cells["column"].isin(columns)].groupby(["area_code", "year"])
+        summed = part["value"].sum(min_count=1).rename("value").reset_index()
+        summed["flag"] = part["flag"].first().where(summed["value"].isna().to_numpy()).to_numpy()
+        frames.append(summed.assign(level="la", measure=measure, source="cla_placements",
+                                    release=2017))
+    stock = panel[(panel["measure"] == "cla_at_31_march")
+                  & panel["year"].isin(cells["year"].unique())]
+    frames.append(stock.assign(measure="cla_placement_total", source="cla_placements"))
+    return pd.concat(frames, ignore_index=True)
+
+
 def build_observations(src: Sources) -> pd.DataFrame:
+    panel = _cla_panel(src)
     frames = [
-        _cla_panel(src),
+        panel,
         _cla_national_series(src),
         _releases(src),
+        _placements(src, panel),
         _cin_population(src),
         _mid_year_population(src),
         _age_band_population(src),

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from carecast import OGL_ATTRIBUTION
+from carecast import OGL_ATTRIBUTION, params
 from carecast.data import bundled, catalogue, councils, store
 from carecast.data.councils import ENGLAND
 from carecast.data.measures import get as measure
@@ -34,7 +34,11 @@ HEADLINE = [
 ]
 TREND = ["cla_at_31_march", "cla_at_31_march_rate_per_10000", "cla_started", "cla_ceased"]
 COMPARED_TREND = "cla_at_31_march_rate_per_10000"
+# Placements (issue 11): the datasets the profile's placements block cites.
+PLACEMENT_DATASETS = ("cla_placements", "cla_placement_stability", "cla_new_placements",
+                      "cla_school_moves")
 DATASETS = {
+    *PLACEMENT_DATASETS,
     "cla_panel",
     "cin_panel",
     "ro3_spend",
@@ -94,6 +98,23 @@ def council_profile(ws: Workspace, council: str, year: int | None = None) -> dic
             **_neighbour_stats(la, neighbours, year, m),
         }
 
+    placements = {}
+    for m in _placement_measures():
+        info = measure(m)
+        known = la.series(found.code, m)
+        known = known[known.index <= year]
+        at = int(known.index.max()) if len(known) else year
+        placements[m] = {
+            "label": info.label,
+            "unit": info.unit,
+            "year": at,
+            "value": _clean(la.value(found.code, at, m)),
+            "flag": la.flag(found.code, at, _count_of(m)),
+            "england": _clean(england.value(ENGLAND, at, m)),
+            "region": _clean(region.value(found.region_code, at, m)),
+            **_neighbour_stats(la, neighbours, at, m),
+        }
+
     trend = []
     for y in years:
         if y > year or la.value(found.code, y, "cla_at_31_march") is None:
@@ -122,6 +143,7 @@ def council_profile(ws: Workspace, council: str, year: int | None = None) -> dic
         "year": year,
         "latest_year": latest,
         "indicators": indicators,
+        "placements": placements,
         "trend": trend,
         "ofsted": (
             {
@@ -155,6 +177,18 @@ def council_profile(ws: Workspace, council: str, year: int | None = None) -> dic
         "sources": catalogue.sources_for(DATASETS),
         "attribution": OGL_ATTRIBUTION,
     }
+
+
+def _placement_measures() -> list[str]:
+    """Measures of the benchmark registry's placement indicators (section ``placements``),
+    in registry order."""
+    specs = params.value("benchmark.indicators").values()
+    return [s["measure"] for s in specs if s.get("section") == "placements"]
+
+
+def _count_of(m: str) -> str:
+    """The count a derived share is made from, whose suppression flag the share inherits."""
+    return measure(m).numerator or m
 
 
 def _population(la: store.Panel, code: str, year: int) -> dict[str, Any]:

@@ -257,6 +257,12 @@ def parse_release(path: str | Path, release: int | None = None) -> Release:
         stems = lowered.map(label_to_measure)
         # Rows the format deliberately does not read (other breakdowns of the same table).
         ignored = lowered.isin({lbl.lower() for lbl in selector.get("ignore", [])}).fillna(False)
+        if selector.get("skip_other_groups"):
+            # Whole groups it does not read (e.g. ethnicity rows of a characteristics file);
+            # an unknown label inside a group it reads is still refused.
+            known_groups = {label.split(" | ", 1)[0] for label in label_to_measure}
+            first = lowered.str.split(" | ", n=1, regex=False).str[0]
+            ignored |= ~first.isin(known_groups).fillna(False)
         unknown = keep & stems.isna() & ~ignored
         if unknown.any():
             position = int(unknown.to_numpy().nonzero()[0][0])
@@ -267,6 +273,9 @@ def parse_release(path: str | Path, release: int | None = None) -> Release:
                 row=position + 2,
                 column=selector_col,
             )
+        if not (keep & ~ignored).any():
+            raise InputError(f"no row has a label the {format_id} format reads",
+                             file=file, row=2, column=selector_col)
         for suffix, names in fmt["values"].items():
             column = _resolve(frame, names)
             if column is None:

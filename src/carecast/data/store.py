@@ -213,13 +213,16 @@ def _aggregate(la: Panel, groups: dict[str, list[str]]) -> tuple[pd.DataFrame, p
         by_year = rows.groupby(level="year")
         summed = by_year[counts].sum(min_count=1)
         n = by_year[counts].count()
+        rates, rated = {}, {}
         for m in derived:
             both = rows[[m.numerator, m.denominator]].notna().all(axis=1)
             parts = rows[both].groupby(level="year")[[m.numerator, m.denominator]].sum()
-            summed[m.id] = (parts[m.numerator] / parts[m.denominator] * m.scale).reindex(
+            rates[m.id] = (parts[m.numerator] / parts[m.denominator] * m.scale).reindex(
                 summed.index)
-            n[m.id] = both.groupby(level="year").sum().reindex(summed.index)
-        values[area], reporting[area] = summed, n
+            rated[m.id] = both.groupby(level="year").sum().reindex(summed.index)
+        # One concat, not a column at a time: dozens of derived measures fragment a frame.
+        values[area] = pd.concat([summed, pd.DataFrame(rates, index=summed.index)], axis=1)
+        reporting[area] = pd.concat([n, pd.DataFrame(rated, index=summed.index)], axis=1)
     return (pd.concat(values, names=["area_code", "year"]),
             pd.concat(reporting, names=["area_code", "year"]))
 

@@ -1,13 +1,15 @@
 """Record-level multistate model from SSDA903 episodes.
 
-States are age in whole months (0-215, so single years of age 0-17) x broad placement
-category (fostering, residential, supported, other). From a reference window the model
-estimates, by single year of age and category, exposure-based daily rates (events / days
-at risk) of leaving care (by reason) and of moving category, each shrunk towards the
-category's all-age rate by a gamma prior worth ``prior_days`` of exposure; and entries by
-age and category as a daily count, or a rate per 10,000 children when a 0-17 population is
-given. Leaving at 18 is explicit: children reaching 216 months leave with reason
-``age_18``; nobody is ever in care at 18 (staying put is not modelled).
+States are age in whole months (0-215, so single years of age 0-17) x placement category
+at one level of the hierarchy (:mod:`carecast.data.categories`): by default the broad
+states (fostering, residential, supported, other); ``category_level="group"`` keeps
+placed with parents and for adoption apart (what placement demand uses). From a
+reference window the model estimates, by single year of age and category, exposure-based
+daily rates (events / days at risk) of leaving care (by reason) and of moving category,
+each shrunk towards the category's all-age rate by a gamma prior worth ``prior_days`` of
+exposure; and entries by age and category as a daily count, or a rate per 10,000 children
+when a 0-17 population is given. Leaving at 18 is explicit: children reaching 216 months
+leave with reason ``age_18``; nobody is ever in care at 18 (staying put is not modelled).
 
 ``project_draws`` runs a vectorised Monte Carlo: each draw takes its own rates from the
 gamma posteriors (rate uncertainty), entries are Poisson, flows between states are expected
@@ -30,10 +32,11 @@ import numpy as np
 import pandas as pd
 
 from carecast import params
+from carecast.data import categories
 from carecast.data.ssda903.cla import counted_episodes
 from carecast.model.schema import FORECAST_COLUMNS, summarise
 
-CATEGORIES = ("fostering", "residential", "supported", "other")
+CATEGORIES = categories.names("broad")
 REASONS = ("adopted", "special_guardianship", "returned_home", "independence", "other",
            "age_18")
 N_AGES = 18
@@ -73,9 +76,9 @@ def _by_child(eps: pd.DataFrame) -> pd.DataFrame:
 class MultistateRates:
     """Learned rates; gamma posteriors as (events, exposure days) pairs.
 
-    exit_events (18, 4, reasons-1), move_events (18, 4, 4), exposure (18, 4),
-    entry_events (18, 4) over ``window_days``; stock0 (216, 4) on ``start``.
-    ``entry_multiplier`` (scalar or per month ahead) scales entries only.
+    exit_events (18, C, reasons-1), move_events (18, C, C), exposure (18, C),
+    entry_events (18, C) over ``window_days``; stock0 (216, C) on ``start``, for the C
+    ``categories``. ``entry_multiplier`` (scalar or per month ahead) scales entries only.
     """
 
     start: pd.Timestamp
@@ -90,6 +93,7 @@ class MultistateRates:
     population: float | None
     prior_days: float
     entry_multiplier: float | np.ndarray = 1.0
+    categories: tuple[str, ...] = CATEGORIES
 
     def with_entries(self, multiplier: float | np.ndarray) -> MultistateRates:
         """A copy with entries scaled (e.g. 0.9 for 10% fewer); exit and move rates untouched."""
@@ -110,13 +114,15 @@ class RateFactors:
 @dataclass(frozen=True)
 class RecordDraws:
     """Simulated months: stock on each of ``dates`` by age year and category (months,
-    draws, ages, categories), entries (months, draws) and exits by reason, ``REASONS``
-    order (months, draws, reasons), during the month ending on each date."""
+    draws, ages, categories in the rates' order), entries (months, draws) and exits by
+    reason, ``REASONS`` order (months, draws, reasons), during the month ending on each
+    date."""
 
     dates: pd.DatetimeIndex
     stock: np.ndarray
     entries: np.ndarray
     exits: np.ndarray
+    categories: tuple[str, ...] = CATEGORIES
 
     @property
     def category_stock(self) -> np.ndarray:
@@ -149,7 +155,7 @@ def day_matrix(exit_rate: np.ndarray, move_rate: np.ndarray) -> np.ndarray:
     """One-day transition matrix over categories + absorbing exit reasons, per draw and age,
     from daily exit (draws, ages, categories, reasons without age 18) and move (draws,
     ages, from, to; zero diagonal) hazards."""
-    n_cat, n_exit = len(CATEGORIES), len(REASONS) - 1
+    n_cat, n_exit = move_rate.shape[-1], len(REASONS) - 1
     idx = np.arange(n_cat)
     rates_out = np.concatenate([move_rate, exit_rate], axis=-1)
     total = rates_out.sum(-1, keepdims=True)
@@ -161,17 +167,18 @@ def day_matrix(exit_rate: np.ndarray, move_rate: np.ndarray) -> np.ndarray:
     return day
 
 
-def _events(eps: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, np.ndarray]:
+def _events(eps: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp,
+            cats: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Exposure, exits by reason, moves and entries by (age year, category) in [lo, hi)."""
     eps = _by_child(eps)
-    cat = pd.Categorical(eps["category"], categories=CATEGORIES).codes
-    cat = np.where(cat < 0, CATEGORIES.index("other"), cat)
+    cat = pd.Categorical(eps["category"], categories=cats).codes
+    cat = np.where(cat < 0, cats.index("other"), cat)
     start = eps["decom"].to_numpy("datetime64[D]")
     end = eps["dec"].fillna(hi).to_numpy("datetime64[D]")
     dob = eps["dob"].to_numpy("datetime64[D]")
     lo_d, hi_d = np.datetime64(lo.date()), np.datetime64(hi.date())
     s, e = np.maximum(start, lo_d), np.minimum(end, hi_d)
-    exposure = np.zeros((N_AGES, len(CATEGORIES)))
+    exposure = np.zeros((N_AGES, len(cats)))
     age_start = (s - dob).astype(float) / 365.25
     for a in range(N_AGES):
         a_lo = dob + np.round(a * 365.25).astype("timedelta64[D]")
@@ -186,17 +193,17 @@ def _events(eps: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp) -> dict[str, 
     age_end = np.clip(((end - dob).astype(float) / 365.25).astype(int), 0, N_AGES - 1)
     leaves = ended & ~continues & ((end - dob).astype(float) / 365.25 < N_AGES - 1 / 365.25)
     reasons = exit_reason(eps["rec"])
-    exits = np.zeros((N_AGES, len(CATEGORIES), len(REASONS) - 1))
+    exits = np.zeros((N_AGES, len(cats), len(REASONS) - 1))
     for j, reason in enumerate(REASONS[:-1]):
         m = leaves & (reasons == reason)
         np.add.at(exits[:, :, j], (age_end[m], cat[m]), 1)
-    moves = np.zeros((N_AGES, len(CATEGORIES), len(CATEGORIES)))
+    moves = np.zeros((N_AGES, len(cats), len(cats)))
     m = continues & (next_cat != cat)
     np.add.at(moves, (age_end[m], cat[m], next_cat[m]), 1)
     prev_end = eps["dec"].shift(1).to_numpy("datetime64[D]")
     same_child_prev = (eps["child"].shift(1) == eps["child"]).to_numpy()
     new = ~(same_child_prev & (prev_end == start)) & (start >= lo_d) & (start < hi_d)
-    entries = np.zeros((N_AGES, len(CATEGORIES)))
+    entries = np.zeros((N_AGES, len(cats)))
     age_in = np.clip(age_start.astype(int), 0, N_AGES - 1)
     np.add.at(entries, (age_in[new], cat[new]), 1)
     return {"exposure": exposure, "exits": exits, "moves": moves, "entries": entries}
@@ -207,37 +214,44 @@ class MultistateModel:
 
     Settings: ``reference_days`` (window before the last date in the data), ``prior_days``
     (shrinkage strength), ``process_noise`` (None -> ``model.records_forecast``), ``n_draws``,
-    ``random_state``, ``population`` (0-17; None -> entries are a flat daily count).
+    ``random_state``, ``population`` (0-17; None -> entries are a flat daily count),
+    ``category_level`` (``broad`` or ``group``).
     """
 
     def __init__(self, *, reference_days: int = 730, prior_days: float = 365.0,
                  process_noise: bool | None = None, n_draws: int = 1000, random_state: int = 0,
-                 population: float | None = None, name: str = "multistate") -> None:
+                 population: float | None = None, category_level: str = "broad",
+                 name: str = "multistate") -> None:
         self.reference_days = reference_days
         self.prior_days = prior_days
         self.process_noise = process_noise
         self.n_draws = n_draws
         self.random_state = random_state
         self.population = population
+        self.category_level = category_level
         self.name = name
 
     def fit(self, episodes: pd.DataFrame, end: pd.Timestamp | None = None) -> MultistateModel:
         """Estimate rates from episodes (columns child, decom, dec, rec, category, dob).
 
-        With an ``ls`` column, short-break episodes (``ssda903.cla_exclusions``) are left
-        out first (:func:`carecast.data.ssda903.cla.counted_episodes`), as DfE counts.
+        ``category`` may hold detailed, group or broad names; each is rolled up to the
+        model's ``category_level``. With an ``ls`` column, short-break episodes
+        (``ssda903.cla_exclusions``) are left out first
+        (:func:`carecast.data.ssda903.cla.counted_episodes`), as DfE counts.
         """
         episodes = counted_episodes(episodes)
-        category = "category_broad" if "category_broad" in episodes else "category"
-        eps = episodes[["child", "decom", "dec", "rec", category, "dob"]].copy()
-        eps["category"] = eps[category]
+        cats = categories.names(self.category_level)
+        broad = self.category_level == "broad" and "category_broad" in episodes
+        eps = episodes[["child", "decom", "dec", "rec", "dob"]].copy()
+        eps["category"] = (episodes["category_broad"] if broad else
+                           categories.roll_up(episodes["category"], self.category_level))
         for c in ("decom", "dec", "dob"):
             if eps[c].dtype.kind != "M":
                 eps[c] = pd.to_datetime(eps[c])
         if end is None:
             end = max(eps["decom"].max(), eps["dec"].max()) + DAY
         start = end - pd.Timedelta(days=self.reference_days)
-        ev = _events(eps, start, end)
+        ev = _events(eps, start, end, cats)
         exposure = ev["exposure"]
         cat_exposure = exposure.sum(0)[None, :, None]
         k = self.prior_days
@@ -246,9 +260,9 @@ class MultistateModel:
         open_at_end = (eps["decom"] < end) & (eps["dec"].isna() | (eps["dec"] >= end))
         now = eps[open_at_end]
         months = ((end - now["dob"]).dt.days / 365.25 * 12).astype(int).clip(0, MONTHS - 1)
-        cat = pd.Categorical(now["category"], categories=CATEGORIES).codes
-        stock0 = np.zeros((MONTHS, len(CATEGORIES)))
-        np.add.at(stock0, (months.to_numpy(), np.where(cat < 0, 3, cat)), 1)
+        cat = pd.Categorical(now["category"], categories=cats).codes
+        stock0 = np.zeros((MONTHS, len(cats)))
+        np.add.at(stock0, (months.to_numpy(), np.where(cat < 0, cats.index("other"), cat)), 1)
         self.rates_ = MultistateRates(
             start=end, window_days=float(self.reference_days), stock0=stock0,
             exposure=exposure, exit_events=ev["exits"],
@@ -256,6 +270,7 @@ class MultistateModel:
             move_events=ev["moves"],
             move_prior=np.broadcast_to(move_prior, ev["moves"].shape).copy(),
             entry_events=ev["entries"], population=self.population, prior_days=k,
+            categories=cats,
         )
         return self
 
@@ -273,7 +288,7 @@ class MultistateModel:
     def summarise(self, d: RecordDraws) -> pd.DataFrame:
         """Draws in the tidy schema with ``state``: stock by state and in all, entries and
         exits by reason, per month."""
-        return self._frame(d.dates, d.stock, d.entries, d.exits)
+        return self._frame(d.dates, d.stock, d.entries, d.exits, d.categories)
 
     def project_draws(self, months: int, *, rates: MultistateRates | None = None,
                       factors: RateFactors | None = None, n_draws: int | None = None,
@@ -299,7 +314,7 @@ class MultistateModel:
         rng = np.random.default_rng(seed)
         n = self.n_draws if n_draws is None else n_draws
         f = factors or RateFactors()
-        k, n_cat, n_exit = r.prior_days, len(CATEGORIES), len(REASONS) - 1
+        k, n_cat, n_exit = r.prior_days, len(r.categories), len(REASONS) - 1
         exposure = (r.exposure + k)[None, :, :, None]
         exit_rate = rng.gamma(r.exit_events + r.exit_prior, size=(n, *r.exit_events.shape)
                               ) / exposure
@@ -352,7 +367,8 @@ class MultistateModel:
             stock = np.concatenate([np.zeros_like(stock[:, :1]), stock[:, :-1]], axis=1)
             stock = stock.reshape(n, N_AGES, 12, n_cat)
             out_stock[month] = stock.sum(2)
-        return RecordDraws(dates=dates, stock=out_stock, entries=out_entries, exits=out_exits)
+        return RecordDraws(dates=dates, stock=out_stock, entries=out_entries, exits=out_exits,
+                           categories=r.categories)
 
     def _noise(self, seed: int) -> np.random.Generator | None:
         """The process-noise stream (seeded ``[random_state, 2]``), if the model has it."""
@@ -376,12 +392,12 @@ class MultistateModel:
         return powers, sums
 
     def _frame(self, dates: pd.DatetimeIndex, stock: np.ndarray, entries: np.ndarray,
-               exits: np.ndarray) -> pd.DataFrame:
+               exits: np.ndarray, cats: tuple[str, ...]) -> pd.DataFrame:
         months = len(dates)
         periods = np.array([d.strftime("%Y-%m-01") for d in dates])
         frames = []
         s = summarise(stock.reshape(months, stock.shape[1], -1).transpose(1, 0, 2))
-        states = [f"{a}:{c}" for a in range(N_AGES) for c in CATEGORIES]
+        states = [f"{a}:{c}" for a in range(N_AGES) for c in cats]
         frames.append(pd.DataFrame({
             "period": np.repeat(periods, len(states)), "measure": "stock",
             "state": np.tile(states, months), **{k: v.ravel() for k, v in s.items()}}))

@@ -240,6 +240,10 @@ def outcome(levers: list[Any], years: np.ndarray, stock: np.ndarray, entries: np
     for lever in levers:
         phase = phase_fraction(lever.start, lever.phase_in_years, years)
         if isinstance(lever, FosterCarersLever):
+            if isinstance(lever.carers_per_year, str):
+                raise InputError("foster_carers: carers_per_year 'sufficiency_gap' is set "
+                                 "from the council's sufficiency gap by carecast.service."
+                                 "placements.resolve_scenario (carecast scenario run does it)")
             carers = np.cumsum(lever.carers_per_year * phase)
             capacity = np.concatenate([[0.0], carers * lever.children_per_carer])
             swapped = np.minimum(np.maximum(swapped, 0) + capacity[None, None],

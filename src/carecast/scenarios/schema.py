@@ -115,14 +115,21 @@ class PlacementMoveLever(_Lever):
         return self
 
 
+GAP = "sufficiency_gap"
+
+
 class FosterCarersLever(_Lever):
     """Recruit in-house foster carers, each caring for some children who would otherwise be
     with independent fostering agencies (IFAs). DfE publishes no council split of fostering
     by provider, so the weekly IFA premium over in-house care is the user's stated
-    assumption; a one-off cost per carer recruited counts as investment."""
+    assumption; a one-off cost per carer recruited counts as investment.
+
+    ``carers_per_year: sufficiency_gap`` takes the households a year that close the
+    council's fostering gap (``carecast placements sufficiency``); the service layer sets
+    the number before the scenario runs (scenarios never read the placements layer)."""
 
     kind: Literal["foster_carers"]
-    carers_per_year: float = Field(gt=0)
+    carers_per_year: Annotated[float, Field(gt=0)] | Literal["sufficiency_gap"]
     children_per_carer: float = Field(gt=0, le=6)
     ifa_minus_in_house_gbp_per_week: float = Field(ge=0)
     cost_gbp_per_carer: float = Field(default=0.0, ge=0)

@@ -24,6 +24,7 @@ from carecast.scenarios import history as _history
 from carecast.scenarios import records, run, schema, sensitivity
 from carecast.scenarios.run import Baseline, ScenarioResult
 from carecast.scenarios.schema import Scenario
+from carecast.service import placements
 from carecast.service import workspace as checks
 from carecast.service.forecast import council_cost_base
 
@@ -76,11 +77,24 @@ def baseline(ws: Workspace, council: str | None, *, draws: int | None = None,
                        "selected": np.flatnonzero(full.rates.codes == codes[0])})
 
 
+def with_gap(ws: Workspace, scenario: Scenario, council: str | None, *,
+             ssda903: bool = False) -> Scenario:
+    """The scenario with every foster-carer lever set to ``carers_per_year:
+    sufficiency_gap`` given the council's number (:mod:`carecast.service.placements`),
+    said in its description; other scenarios come back as they are."""
+    resolved, notes = placements.resolve_scenario(ws, scenario, council, ssda903=ssda903)
+    if not notes:
+        return resolved
+    return resolved.model_copy(update={"description": " ".join(
+        [resolved.description, *notes]).strip()})
+
+
 def run_scenario(ws: Workspace, scenario: Scenario, council: str | None, *,
                  ssda903: bool = False, draws: int | None = None, seed: int | None = None,
                  horizon: int | None = None, as_of: dt.date | None = None) -> ScenarioResult:
     """Baseline and scenario side by side for one council, or on the workspace's 903
     records (``ssda903``; the council then names the cost base and labels the result)."""
+    scenario = with_gap(ws, scenario, council, ssda903=ssda903)
     if not ssda903:
         if not council:
             raise InputError("give --council CODE (or name)")
@@ -102,6 +116,7 @@ def compare(ws: Workspace, scenarios: list[Scenario], council: str, *,
     if not council:
         raise InputError("give --council CODE (or name)")
     base = baseline(ws, council, draws=draws, seed=seed)
+    scenarios = [with_gap(ws, s, council) for s in scenarios]
     results = run_tasks(functools.partial(run.run, base, as_of=as_of), scenarios, scheduler)
     rows = []
     for scenario, result in zip(scenarios, results, strict=True):
@@ -123,7 +138,8 @@ def tornado(ws: Workspace, scenario: Scenario, council: str, *, swing: float | N
         raise InputError("give --council CODE (or name)")
     if swing is not None and not 0 < swing < 1:
         raise InputError(f"--swing is a fraction between 0 and 1, not {swing}")
-    return sensitivity.tornado(baseline(ws, council, draws=draws), scenario, swing)
+    return sensitivity.tornado(baseline(ws, council, draws=draws),
+                               with_gap(ws, scenario, council), swing)
 
 
 def history(ws: Workspace, threshold: float = 0.25, window: int = 5

@@ -23,6 +23,7 @@ import carecast
 from carecast.web import (
     routes_account,
     routes_api,
+    routes_placements,
     routes_public,
     routes_records,
     routes_ssda903,
@@ -107,6 +108,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_records.router)
     app.include_router(routes_account.router)
     app.include_router(routes_ssda903.router)
+    app.include_router(routes_placements.router)
     app.include_router(scenarios_page.router)
     app.include_router(routes_api.router)
 

@@ -13,11 +13,12 @@ from typing import Any
 from carecast import OGL_ATTRIBUTION
 from carecast.service import benchmark as bench
 from carecast.service import data as public_data
+from carecast.service import placements as placement_service
 from carecast.service.benchmark import Indicator
 from carecast.web import charts
 from carecast.web.charts import Series
 from carecast.web.public import PublicData
-from carecast.web.tables import Column, Table, format_value
+from carecast.web.tables import SUPPRESSED, Column, Table, format_value
 
 DEFAULT_INDICATOR = "cla_rate"
 TREND_INDICATORS = ("cla_rate", "cla_starts_rate", "ceased_rate", "cin_rate", "cpp_rate")
@@ -150,6 +151,8 @@ SECTION_CAPTIONS = {
                 "employment or training, against England, region and statistical neighbours",
     "assessment": "Factors identified at the end of children in need assessments, per 10,000 "
                   "children and as a share of assessments with factors recorded",
+    "placements": "Placements: where children live, stability, distance from home and school "
+                  "moves, against England, region and statistical neighbours",
 }
 
 
@@ -260,6 +263,81 @@ def _forecast(data: PublicData, code: str) -> dict[str, Any] | None:
     }
 
 
+PLACEMENT_TRENDS = ("fostering_pct", "residential_pct", "supported_pct", "own_provision_pct",
+                    "outside_la_pct", "placements_3plus_pct", "long_term_stability_pct")
+INTERVAL_COLUMNS = [Column("mean", "Mean", "count"), Column("lo_80", "80% lower", "count"),
+                    Column("hi_80", "80% upper", "count"), Column("lo_95", "95% lower", "count"),
+                    Column("hi_95", "95% upper", "count")]
+DEMAND_SOURCE = ("carecast.placements: the default council forecast's joint draws split by "
+                 "the council's placement mix and its trend (DfE 31 March placements 2020-2024)")
+
+
+def _shown(row: dict[str, Any], key: str) -> Any:
+    """A forecast cell as a table shows it: DfE's 'c' when suppressed, else to one place."""
+    return SUPPRESSED if row["suppressed"] else round(float(row[key]), 1)
+
+
+def _demand_chart(rows: Any, key: str, labels: dict[str, str], title: str,
+                  description: str) -> tuple[Any, list[dict[str, str]]]:
+    fmt = lambda v: format_value(v, "count")  # noqa: E731
+    series = [Series(labels.get(k, k), [(int(r.period), float(r.mean)) for r in g.itertuples()
+                                        if r.mean == r.mean])
+              for k, g in rows.groupby(key, sort=False)]
+    series = [s for s in series if s.points]
+    return (charts.line_chart(series, title=title, description=description, fmt=fmt),
+            charts.line_legend(series))
+
+
+def _placements(data: PublicData, code: str) -> dict[str, Any]:
+    """Placement indicators' trends and demand by type of home and age band."""
+    trends = [t for ind in PLACEMENT_TRENDS if ind in data.indicators
+              if (t := _trend(data, code, data.indicators[ind])) is not None]
+    try:
+        section = placement_service.council_section(data.placement_demand(), code)
+    except LookupError:
+        return {"trends": trends, "demand": None}
+    labels = dict(section["groups"])
+    by_group = section["by_group"]
+    by_age = section["by_age"]
+    years = section["years"]
+    groups_chart = _demand_chart(
+        by_group[by_group["group"] != "all"], "group", labels,
+        "Children needing each type of home at 31 March (forecast mean)",
+        f"Forecast children by type of home, {years[0]} to {years[-1]}; the table gives "
+        "80% and 95% intervals.")
+    ages_chart = _demand_chart(
+        by_age[by_age["age_band"] != "all"], "age_band", {},
+        "Children in care by age band at 31 March (forecast mean)",
+        f"Forecast children by age band, {years[0]} to {years[-1]}.")
+    group_rows = [{"group": labels.get(r.group, "All children"), "year": int(r.period),
+                   **{c.key: _shown(r._asdict(), c.key) for c in INTERVAL_COLUMNS}}
+                  for r in by_group.itertuples()]
+    last = section["cells"][(section["cells"]["period"] == years[-1])
+                            & (section["cells"]["group"] != "all")].set_index(
+                                ["age_band", "group"])
+    age_rows = [{"age_band": band, **{g: _shown(last.loc[(band, g)].to_dict(), "mean")
+                                      for g, _ in section["groups"]}}
+                for band in [*section["bands"], "all"]]
+    tables = [
+        Table(name="placement-demand",
+              caption="Children needing each type of home at 31 March, forecast mean with "
+              "80% and 95% intervals (means under 5 shown as c)",
+              columns=[Column("group", "Type of home"), Column("year", "Year"),
+                       *INTERVAL_COLUMNS],
+              rows=group_rows, source=DEMAND_SOURCE),
+        Table(name="placement-demand-age",
+              caption=f"Children needing each type of home by age band at 31 March "
+              f"{years[-1]}, forecast mean (under 5 shown as c)",
+              columns=[Column("age_band", "Age band"),
+                       *[Column(g, label, "count") for g, label in section["groups"]]],
+              rows=age_rows, source=DEMAND_SOURCE),
+    ]
+    return {"trends": trends, "demand": {
+        "notes": section["notes"], "groups_chart": groups_chart[0],
+        "groups_legend": groups_chart[1], "ages_chart": ages_chart[0],
+        "ages_legend": ages_chart[1], "tables": tables}}
+
+
 def council(data: PublicData, code: str) -> dict[str, Any]:
     """Profile, trends, benchmarking, drivers and forecast for one current council."""
     c = data.by_code[code]
@@ -281,9 +359,12 @@ def council(data: PublicData, code: str) -> dict[str, Any]:
     sections = {key: _benchmark(data, code, key) for key in SECTION_CAPTIONS if key}
     drivers = _drivers(data, code)
     forecast = _forecast(data, code)
+    placements = _placements(data, code)
     tables = [benchmark, *(t for t in sections.values() if t.rows)]
     tables += [t["table"] for t in trends]
     tables += [t for t in (drivers, forecast["table"] if forecast else None) if t is not None]
+    tables += [t["table"] for t in placements["trends"]]
+    tables += placements["demand"]["tables"] if placements["demand"] else []
     return {
         "title": c.name,
         "council": c,
@@ -294,9 +375,11 @@ def council(data: PublicData, code: str) -> dict[str, Any]:
         "workforce": sections["workforce"],
         "outcomes": sections["outcomes"],
         "assessment": sections["assessment"],
+        "placement_benchmark": sections["placements"],
         "drivers": drivers,
         "drivers_caveat": next(iter(data.drivers.values()))["caveat"] if data.drivers else "",
         "forecast": forecast,
+        "placements": placements,
         "tables": tables,
     }
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from carecast.service import benchmark, forecast
 from carecast.service import data as public_data
+from carecast.service import placements as placement_service
 from carecast.service import workspace as svc
 from carecast.service.benchmark import Indicator, IndicatorData
 from carecast.service.workspace import Council, Workspace
@@ -61,10 +62,18 @@ class PublicData:
                                                    geographic=True)
         self.hexes: MapFrame = project_shapes(public_data.geography("hex_cartogram"),
                                               geographic=False, width=420)
+        self._placement_demand: placement_service.Demand | None = None
 
     def _forecast(self) -> pd.DataFrame:
         """Every council's forecast from the default model: the CLI's and the reports'."""
         return forecast.forecast(self.ws, horizon=FORECAST_HORIZON).frame
+
+    def placement_demand(self) -> placement_service.Demand:
+        """Every council's placement demand (carecast.service.placements), drawn on first
+        use and kept, so each council page after the first is a lookup."""
+        if self._placement_demand is None:
+            self._placement_demand = placement_service.public_demand(self.ws)
+        return self._placement_demand
 
     def years(self, indicator: str) -> list[int]:
         data = self.indicator_data[indicator].la["value"].dropna()

@@ -1,7 +1,8 @@
 """Harmonise SSDA903 codes across years: sex, placement categories, postcode districts.
 
-The placement mapping is the parameter ``ssda903.placement_categories`` (with its source), so
-a council can see and change how each PLACE x PLACE_PROVIDER pair is grouped.
+The placement mapping is part of the category hierarchy ``placements.categories`` (with its
+sources; :mod:`carecast.data.categories`), so a council can see and change how each PLACE x
+PLACE_PROVIDER pair is grouped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from carecast import params
+from carecast.data import categories
 
 
 def map_unique(values: pd.Series, func: Callable[[str], object]) -> pd.Series:
@@ -36,19 +38,14 @@ def harmonise_sex(values: pd.Series) -> pd.Series:
     return map_unique(values, lambda s: SEX.get(s.strip().upper(), "U")).fillna("U")
 
 
-@cache
-def _mapping() -> dict:
-    return params.value("ssda903.placement_categories")
-
-
 def placement_category(place: pd.Series, provider: pd.Series) -> pd.Series:
     """carecast's detailed placement category for each PLACE and PLACE_PROVIDER."""
-    mapping = _mapping()
+    mapping = categories.spec()
     place = upper(place).fillna("")
     provider = upper(provider).fillna("")
     out = np.full(len(place), mapping["default_category"], dtype=object)
     done = np.zeros(len(place), dtype=bool)
-    for rule in mapping["categories"]:
+    for rule in mapping["place_codes"]:
         hit = place.isin(rule["codes"]).to_numpy()
         if "providers" in rule:
             hit &= provider.isin(rule["providers"]).to_numpy()
@@ -59,12 +56,12 @@ def placement_category(place: pd.Series, provider: pd.Series) -> pd.Series:
 
 
 def broad_category(category: pd.Series) -> pd.Series:
-    return category.map(_mapping()["broad"]).fillna("other")
+    return categories.roll_up(category, "broad")
 
 
 def dfe_group(place: pd.Series) -> pd.Series:
     """DfE's published 31 March placement group for each PLACE code."""
-    mapping = _mapping()
+    mapping = categories.spec()
     lookup = {code: group for group, codes in mapping["dfe_groups"].items() for code in codes}
     return upper(place).map(lookup).fillna(mapping["dfe_default_group"])
 

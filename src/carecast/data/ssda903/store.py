@@ -201,7 +201,7 @@ def load_episodes(ws: Workspace) -> pd.DataFrame:
 
     Columns: child (pseudonym), period (``<child>-<n>``), decom, dec (NaT if open), rne, ls,
     cin, place, place_provider, rec, reason_place_change, category (detailed placement
-    category, see ``ssda903.placement_categories``), category_broad (fostering, residential,
+    category, see ``placements.categories``), category_broad (fostering, residential,
     supported, other), dob, age_at_start (years, fractional), duration_days, open (bool),
     repair (text when an overlap or open episode was closed at the next DECOM),
     home_district, pl_district (postcode districts), urn, return_year.

@@ -297,9 +297,11 @@ def _stock_mix(eps: pd.DataFrame, years: list[int]) -> pd.Series:
 
 
 def generate(*, children: int = 5000, years: int = 5, last_year: int = 2024, seed: int = 1,
-             council: str | None = None) -> Synthetic:
-    """Simulate ``children`` children in care across ``years`` returns ending ``last_year``."""
-    tg = targets_mod.load(council)
+             council: str | None = None, targets: targets_mod.Targets | None = None
+             ) -> Synthetic:
+    """Simulate ``children`` children in care across ``years`` returns ending ``last_year``,
+    calibrated to ``targets`` (default: ``council``'s published figures, else England's)."""
+    tg = targets if targets is not None else targets_mod.load(council)
     model = _Model(tg)
     window_start = np.datetime64(f"{last_year - years}-04-01")
     window_end = np.datetime64(f"{last_year}-03-31")
