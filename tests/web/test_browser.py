@@ -145,7 +145,8 @@ def test_download_a_csv(page) -> None:  # type: ignore[no-untyped-def]
     with page.expect_download() as info:
         page.locator("#table-councils ~ p a", has_text="CSV").click()
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
-    assert text.startswith("Position (1 = highest),DfE code,Council,Region,")
+    header = [line for line in text.splitlines() if not line.startswith("# ")][0]
+    assert header.startswith("Position (1 = highest),DfE code,Council,Region,")
     assert "Open Government Licence v3.0" in text
 
 

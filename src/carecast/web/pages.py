@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from carecast import OGL_ATTRIBUTION
+from carecast.report import charts
+from carecast.report.charts import Series
 from carecast.service import benchmark as bench
 from carecast.service import data as public_data
 from carecast.service.benchmark import Indicator
-from carecast.web import charts
-from carecast.web.charts import Series
 from carecast.web.public import PublicData
 from carecast.web.tables import Column, Table, format_value
 

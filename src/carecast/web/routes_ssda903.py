@@ -23,13 +23,14 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from carecast import disclosure
 from carecast.service import ssda903 as records
 from carecast.service.workspace import InputError, Workspace
 from carecast.web import accounts
 from carecast.web.accounts import Account
 from carecast.web.routes_public import Format
 from carecast.web.security import check_csrf, require
-from carecast.web.tables import SUPPRESSED, Column, Table
+from carecast.web.tables import Column, Table
 from carecast.web.views import download, render
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +39,7 @@ ANALYST = require("analyst")
 PATH = "/records/ssda903"
 MB = 1024 * 1024
 SUFFIXES = (".csv", ".xml")
-SOURCE = ("SSDA903 returns ingested into this workspace (children pseudonymised); "
-          "counts of 1 to 4 shown as c")
+SOURCE = "SSDA903 returns ingested into this workspace (children pseudonymised)"
 UPLOAD_FOLDER = "web-upload"
 # DuckDB refuses a read-only and a read-write connection to one file in the same process
 # at once, so this app's reads and ingests of the workspace take turns.
@@ -70,7 +70,7 @@ def _report(root: Path) -> dict[str, Any] | None:
 
 
 def _count(record: dict[str, Any]) -> int | str:
-    return SUPPRESSED if record["count"] is None else int(record["count"])
+    return disclosure.rule().marker if record["count"] is None else int(record["count"])
 
 
 def _financial(year: int) -> str:

@@ -1,8 +1,10 @@
-"""Server-side SVG charts: choropleth, hex cartogram and line charts with interval bands.
+"""Every chart carecast draws, as self-contained SVG: maps, lines with interval bands, the
+drivers scatter, and the scenario charts (web pages, CLI files and report packs).
 
-Drawn in Python so pages are fast, need no JavaScript and no chart library; every chart sits
-beside a table holding the same numbers. Map outlines are projected once per app
-(:func:`project_shapes`) and only the colours change per request.
+Drawn in Python so pages and reports are fast, need no JavaScript, no chart library and no
+network; every chart sits beside a table holding the same numbers. Map outlines are
+projected once per app (:func:`project_shapes`) and only the colours change per request.
+Files are written through :func:`carecast.report.export.write_bytes` (atomically).
 """
 
 from __future__ import annotations
@@ -11,9 +13,15 @@ import math
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from html import escape as html_escape
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from markupsafe import Markup, escape
+
+from carecast import OGL_ATTRIBUTION
+from carecast.report.export import write_bytes
 
 # Sequential blues, light to dark; the darkest classes carry white text nowhere, so only
 # fill contrast against the white borders matters. Missing data is a pale grey.
@@ -243,3 +251,171 @@ def line_legend(series: Sequence[Series]) -> list[dict[str, str]]:
          "dash": LINE_STYLES[i % len(LINE_STYLES)][1], "name": s.name}
         for i, s in enumerate(series)
     ]
+
+
+# The drivers of variation: expected against actual for every council.
+
+SCATTER_W, SCATTER_H, PAD = 640, 520, 60
+COLOURS = {"above": "#d4351c", "below": "#1d70b8", "within": "#b1b4b6"}
+
+
+def expected_actual_svg(
+    predictions: pd.DataFrame, *, title: str, highlight: str | None = None
+) -> str:
+    """Points coloured by position against the 95% prediction interval; y = x line."""
+    lo = float(min(predictions["expected"].min(), predictions["actual"].min()))
+    hi = float(max(predictions["expected"].max(), predictions["actual"].max()))
+    span = (hi - lo) or 1.0
+    lo, hi = lo - 0.05 * span, hi + 0.05 * span
+
+    def sx(v: float) -> float:
+        return PAD + (v - lo) / (hi - lo) * (SCATTER_W - 2 * PAD)
+
+    def sy(v: float) -> float:
+        return SCATTER_H - PAD - (v - lo) / (hi - lo) * (SCATTER_H - 2 * PAD)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{SCATTER_W}" height="{SCATTER_H}" '
+        f'viewBox="0 0 {SCATTER_W} {SCATTER_H}" role="img" aria-label="{html_escape(title)}">',
+        f"<title>{html_escape(title)}</title>",
+        '<rect width="100%" height="100%" fill="white"/>',
+        f'<text x="{SCATTER_W / 2}" y="24" text-anchor="middle" font-size="15" '
+        f'font-family="sans-serif">{html_escape(title)}</text>',
+        f'<line x1="{sx(lo)}" y1="{sy(lo)}" x2="{sx(hi)}" y2="{sy(hi)}" stroke="#505a5f" '
+        'stroke-dasharray="4 4"/>',
+        f'<line x1="{PAD}" y1="{SCATTER_H - PAD}" x2="{SCATTER_W - PAD}" y2="{SCATTER_H - PAD}" '
+        'stroke="black"/>',
+        f'<line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{SCATTER_H - PAD}" stroke="black"/>',
+        f'<text x="{SCATTER_W / 2}" y="{SCATTER_H - 20}" text-anchor="middle" font-size="12" '
+        'font-family="sans-serif">Expected (from external drivers)</text>',
+        f'<text x="16" y="{SCATTER_H / 2}" text-anchor="middle" font-size="12" '
+        f'font-family="sans-serif" transform="rotate(-90 16 {SCATTER_H / 2})">Actual</text>',
+    ]
+    for value in (lo, (lo + hi) / 2, hi):
+        parts.append(
+            f'<text x="{sx(value)}" y="{SCATTER_H - PAD + 16}" text-anchor="middle" '
+            f'font-size="10" font-family="sans-serif">{value:,.0f}</text>'
+        )
+        parts.append(
+            f'<text x="{PAD - 6}" y="{sy(value) + 3}" text-anchor="end" font-size="10" '
+            f'font-family="sans-serif">{value:,.0f}</text>'
+        )
+    for code, row in predictions.iterrows():
+        label = html_escape(
+            f"{row.get('name', code)}: actual {row['actual']:,.1f}, expected {row['expected']:,.1f}"
+        )
+        colour = COLOURS.get(str(row["position"]), COLOURS["within"])
+        parts.append(
+            f'<circle cx="{sx(row["expected"]):.1f}" '
+            f'cy="{sy(row["actual"]):.1f}" r="4" fill="{colour}" fill-opacity="0.8">'
+            f"<title>{label}</title></circle>"
+        )
+    if highlight is not None and highlight in predictions.index:
+        row = predictions.loc[highlight]
+        x, y = sx(row["expected"]), sy(row["actual"])
+        name = html_escape(str(row.get("name", highlight)))
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8" fill="none" stroke="black" stroke-width="2"/>'
+        )
+        parts.append(
+            f'<text x="{x + 11:.1f}" y="{y + 4:.1f}" font-size="12" '
+            f'font-family="sans-serif" font-weight="bold">{name}</text>'
+        )
+    parts.append(
+        f'<text x="{PAD}" y="{SCATTER_H - 4}" font-size="9" font-family="sans-serif">'
+        f"{html_escape(OGL_ATTRIBUTION)}</text>"
+    )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def write_chart(
+    predictions: pd.DataFrame, path: str | Path, *, title: str, highlight: str | None = None
+) -> Path:
+    return write_svg(expected_actual_svg(predictions, title=title, highlight=highlight), path)
+
+
+def write_svg(svg: str, path: str | Path) -> Path:
+    """Write one chart to an .svg file (ValueError for any other suffix, before writing)."""
+    target = Path(path)
+    if target.suffix.lower() != ".svg":
+        raise ValueError(f"{target}: charts are written as SVG; use a .svg file name")
+    return write_bytes(str(svg).encode("utf-8"), target)
+
+
+# Scenarios: baseline against scenario, and the sensitivity of NPV.
+
+
+def _year(period: object) -> int:
+    """A year ending 31 March from 2025 or '2024-25'."""
+    text = str(period)
+    return int(text[:4]) + 1 if "-" in text else int(text)
+
+
+def _series(name: str, frame: pd.DataFrame) -> Series:
+    rows = frame.reset_index(drop=True)
+    x = [_year(p) for p in rows["period"]]
+    return Series(name=name, points=list(zip(x, rows["mean"], strict=True)),
+                  bands={"80%": list(zip(x, rows["lo_80"], rows["hi_80"], strict=True))})
+
+
+CHART_TITLES = {
+    "children": "Children looked after at 31 March",
+    "spend": "Placement spend by financial year (£m)",
+    "savings": "Cumulative net savings after investment (£m)",
+}
+
+
+def result_charts(result: Any) -> dict[str, Markup]:
+    """SVG charts of one council's result: children in care, spend and cumulative savings."""
+    frames = result.to_frames()
+    children = frames["children"]
+    stock = children[children["measure"] == "cla_at_31_march"]
+    spend = frames["spend"]
+    name = result.scenario.name
+    return {
+        "children": line_chart(
+            [_series("Baseline", stock[stock["variant"] == "baseline"]),
+             _series(name, stock[stock["variant"] == "scenario"])],
+            title=CHART_TITLES["children"],
+            description=f"Baseline and '{name}', mean and 80% interval.",
+            fmt=lambda v: f"{v:,.0f}"),
+        "spend": line_chart(
+            [_series("Baseline", spend[spend["measure"] == "baseline_gbp"]),
+             _series(name, spend[spend["measure"] == "scenario_gbp"])],
+            title=CHART_TITLES["spend"],
+            description="Year ending 31 March; mean and 80% interval.",
+            fmt=lambda v: f"{v / 1e6:,.0f}"),
+        "savings": line_chart(
+            [_series("Cumulative net savings", spend[spend["measure"]
+                                                     == "cumulative_savings_gbp"])],
+            title=CHART_TITLES["savings"],
+            description="Year ending 31 March; mean and 80% interval of paired draws.",
+            fmt=lambda v: f"{v / 1e6:,.1f}"),
+    }
+
+
+def tornado_chart(table: pd.DataFrame, width: int = 640) -> Markup:
+    """Horizontal bars of NPV at the low and high value of each assumption."""
+    rows = table.head(10)
+    centre = float(rows["central_npv_gbp"].iloc[0])
+    lo = min(rows[["npv_low_gbp", "npv_high_gbp"]].min().min(), centre)
+    hi = max(rows[["npv_low_gbp", "npv_high_gbp"]].max().max(), centre)
+    left, right, bar = 260, 20, 22
+    height = 30 + bar * len(rows)
+
+    def px(v: float) -> float:
+        return left + (v - lo) / ((hi - lo) or 1) * (width - left - right)
+
+    out = [f'<svg class="cc-chart" viewBox="0 0 {width} {height}" role="img" '
+           f'xmlns="http://www.w3.org/2000/svg"><title>NPV sensitivity (tornado)</title>']
+    for i, (_, r) in enumerate(rows.iterrows()):
+        y = 10 + i * bar
+        a, b = sorted((px(r["npv_low_gbp"]), px(r["npv_high_gbp"])))
+        out.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="11">'
+                   f'{Markup.escape(r["assumption"])}</text><rect x="{a:.1f}" y="{y + 3}" '
+                   f'width="{max(b - a, 1):.1f}" height="{bar - 6}" fill="#1d70b8"/>')
+    out.append(f'<line x1="{px(centre):.1f}" x2="{px(centre):.1f}" y1="5" y2="{height - 20}" '
+               f'stroke="#0b0c0c"/><text x="{px(centre):.1f}" y="{height - 5}" '
+               f'text-anchor="middle" font-size="11">NPV £{centre / 1e6:,.1f}m</text></svg>')
+    return Markup("".join(out))
