@@ -165,7 +165,7 @@ def outlier(data: IndicatorData, code: str, year: int, peers: list[str],
         return None
     if pd.isna(row["value"]):
         return None
-    group = la[la.index.isin([(p, year) for p in peers])].dropna(subset=["value"])
+    group = la.reindex([(p, year) for p in peers]).dropna(subset=["value"])
     if group.empty:
         return None
     if ind.kind in ("rate", "percent") and pd.notna(row["count"]) and row["denominator"] > 0:

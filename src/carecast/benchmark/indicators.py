@@ -14,7 +14,7 @@ say so.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 
 import numpy as np
 import pandas as pd
@@ -110,14 +110,19 @@ class IndicatorData:
     # Results derived from these values alone (funnel overdispersion by year and peers).
     cache: dict[tuple[object, ...], object] = field(default_factory=dict, repr=False)
 
+    @cached_property
+    def _by_year(self) -> dict[int, pd.Series]:
+        """Council values by year, read once (every council's benchmark asks for them)."""
+        values = self.la["value"].dropna()
+        return {int(y): v.droplevel(1) for y, v in values.groupby(level=1)}
+
     def year_values(self, year: int) -> pd.Series:
         """Council values in ``year`` (index code), suppressed and missing values dropped."""
-        if year not in self.la.index.get_level_values(1):
-            return pd.Series(dtype=float)
-        return self.la.xs(year, level=1)["value"].dropna()
+        found = self._by_year.get(int(year))
+        return pd.Series(dtype=float) if found is None else found.copy()
 
     def latest_year(self) -> int:
-        return int(self.la.dropna(subset=["value"]).index.get_level_values(1).max())
+        return max(self._by_year)
 
 
 def _suppress(frame: pd.DataFrame) -> pd.DataFrame:

@@ -419,3 +419,43 @@ def tornado_chart(table: pd.DataFrame, width: int = 640) -> Markup:
                f'stroke="#0b0c0c"/><text x="{px(centre):.1f}" y="{height - 5}" '
                f'text-anchor="middle" font-size="11">NPV £{centre / 1e6:,.1f}m</text></svg>')
     return Markup("".join(out))
+
+
+def histogram(values: Sequence[float], *, title: str, description: str, bin_width: float,
+              fmt: Callable[[float], str], width: int = 640, height: int = 260) -> Markup:
+    """Counts of values in equal bins (e.g. councils by forecast change), as bars."""
+    clean = [v for v in values if v is not None and not math.isnan(v)]
+    if not clean:
+        return Markup("")
+    lo = math.floor(min(clean) / bin_width) * bin_width
+    hi = math.floor(max(clean) / bin_width) * bin_width + bin_width
+    edges = [lo + i * bin_width for i in range(round((hi - lo) / bin_width) + 1)]
+    counts = [sum(1 for v in clean if a <= v < b) for a, b in zip(edges, edges[1:],
+                                                                  strict=False)]
+    left, right, top, bottom = 48, 12, 12, 40
+    ticks = _nice_ticks(0, max(counts))
+    bar = (width - left - right) / len(counts)
+
+    def py(y: float) -> float:
+        return top + (ticks[-1] - y) / (ticks[-1] or 1) * (height - top - bottom)
+
+    uid = zlib.crc32(f"{title}|{description}".encode())
+    out = [f'<svg class="cc-chart" viewBox="0 0 {width} {height}" role="img" '
+           f'aria-labelledby="t{uid} d{uid}" xmlns="http://www.w3.org/2000/svg">',
+           f'<title id="t{uid}">{escape(title)}</title>'
+           f'<desc id="d{uid}">{escape(description)}</desc>']
+    for tick in ticks:
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{py(tick):.1f}" '
+                   f'y2="{py(tick):.1f}" stroke="#b1b4b6" stroke-width="0.5"/>'
+                   f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end">'
+                   f'{tick:,.0f}</text>')
+    for i, n in enumerate(counts):
+        x = left + i * bar
+        out.append(f'<rect x="{x + 1:.1f}" y="{py(n):.1f}" width="{bar - 2:.1f}" '
+                   f'height="{py(0) - py(n):.1f}" fill="#1d70b8"/>')
+    step = max(1, math.ceil(len(edges) / 10))
+    for i in range(0, len(edges), step):
+        out.append(f'<text x="{left + i * bar:.1f}" y="{height - 22}" text-anchor="middle">'
+                   f'{escape(fmt(edges[i]))}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))

@@ -13,11 +13,12 @@ from typing import Any
 from carecast import OGL_ATTRIBUTION
 from carecast.report import charts
 from carecast.report.charts import Series
+from carecast.report.text import format_value
 from carecast.service import benchmark as bench
 from carecast.service import data as public_data
 from carecast.service.benchmark import Indicator
 from carecast.web.public import PublicData
-from carecast.web.tables import Column, Table, format_value
+from carecast.web.tables import Column, Table
 
 DEFAULT_INDICATOR = "cla_rate"
 TREND_INDICATORS = ("cla_rate", "cla_starts_rate", "ceased_rate", "cin_rate", "cpp_rate")

@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from carecast import OGL_ATTRIBUTION, disclosure
+from carecast import OGL_ATTRIBUTION
 from carecast.report import export
+from carecast.report.text import format_value
 
 
 @dataclass(frozen=True)
@@ -74,21 +75,3 @@ class Table:
         return export.render(frame, fmt, title=self.caption, sources=[self.source],
                              licence=self.licence,
                              count_columns=[c.label for c in self.columns if c.kind == "count"])
-
-
-def format_value(value: Any, kind: str) -> str:
-    """Numbers as analysts read them: thousands separators, one decimal for rates."""
-    rule = disclosure.rule()
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if kind == "count" and isinstance(value, int | float):
-        if rule.is_small([value])[0]:
-            return rule.marker
-        return f"{value:,.0f}"
-    if kind in ("rate", "number") and isinstance(value, int | float):
-        return f"{value:,.1f}" if abs(value) < 1000 or kind == "rate" else f"{value:,.0f}"
-    if kind == "percent" and isinstance(value, int | float):
-        return f"{value:.1f}%"
-    if kind == "money" and isinstance(value, int | float):
-        return f"£{value:,.0f}"
-    return str(value)
