@@ -422,11 +422,16 @@ def england_html(pack: EnglandPack, labels: dict[str, str], kinds: dict[str, str
         **_context_common(pack))
 
 
+def render_pdf(html: str) -> bytes:
+    """The PDF printed from the pack's HTML (for downloads)."""
+    return pdf.render(html)
+
+
 def write(html: str, fmt: str, out: str | Path) -> Path:
     """Save the pack as ``fmt`` (html, or pdf printed from the same HTML) at ``out``."""
     if fmt not in FORMATS:
         raise ValueError(f"--format must be html or pdf, not {fmt!r}")
-    body = html.encode("utf-8") if fmt == "html" else pdf.render(html)
+    body = html.encode("utf-8") if fmt == "html" else render_pdf(html)
     return export.write_bytes(body, out)
 
 

@@ -332,11 +332,10 @@ def england_pack(ws: Workspace, nat: National | None = None,
     names = {c.code: c for c in nat.councils}
     columns: dict[str, pd.Series] = {}
     region_rows: dict[str, dict[str, Any]] = {}
-    year = 0
+    year = nat.indicators["cla_rate"].latest_year()   # the children looked after data
     for ind_id in HEADLINE:
         data = nat.indicators[ind_id]
         y, values = _latest(data)
-        year = max(year, y)
         columns[ind_id] = values
         for region, value in data.region.xs(y, level=1)["value"].items():
             region_rows.setdefault(str(region), {})[ind_id] = value
@@ -358,6 +357,7 @@ def england_pack(ws: Workspace, nat: National | None = None,
     last = stock[stock["period"] == stock["period"].max()].set_index("la_code")["mean"]
     base = panel_stock.xs(nat.costs.origin, level=1)["count"] if nat.costs.origin in \
         panel_stock.index.get_level_values(1) else pd.Series(dtype=float)
+    base = base[base > 0]
     change = ((last / base.reindex(last.index) - 1) * 100).drop(ENGLAND, errors="ignore")
     spread = pd.DataFrame({"la_code": change.index, "change_percent": change.to_numpy()})
     spread = spread[spread["la_code"].isin(names)].dropna().sort_values("change_percent")

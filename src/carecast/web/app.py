@@ -18,6 +18,7 @@ from carecast.web import (
     routes_api,
     routes_public,
     routes_records,
+    routes_report,
     routes_ssda903,
     scenarios_page,
 )
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_records.router)
     app.include_router(routes_ssda903.router)
     app.include_router(scenarios_page.router)
+    app.include_router(routes_report.router)
     app.include_router(routes_api.router)
 
     @app.exception_handler(NotSignedIn)

@@ -43,7 +43,7 @@ SOURCE = "SSDA903 returns ingested into this workspace (children pseudonymised)"
 UPLOAD_FOLDER = "web-upload"
 # DuckDB refuses a read-only and a read-write connection to one file in the same process
 # at once, so this app's reads and ingests of the workspace take turns.
-_workspace_lock = threading.Lock()
+workspace_lock = threading.Lock()
 
 
 def _root(request: Request) -> Path:
@@ -57,7 +57,7 @@ def _when(value: Any) -> str:
 
 def _report(root: Path) -> dict[str, Any] | None:
     """What ``carecast ssda903 summary --json`` prints, or None when nothing is ingested."""
-    with _workspace_lock:
+    with workspace_lock:
         ws = Workspace.open(root)
         if not ws.has_table("ssda903_episodes"):
             return None
@@ -204,7 +204,7 @@ def ingest_uploads(uploads: list[UploadFile], root: Path) -> int:
         folder.mkdir()
         try:
             count = save_uploads(uploads, folder)
-            with _workspace_lock:
+            with workspace_lock:
                 records.ingest(folder, Workspace.open(root))
         except InputError as exc:
             raise InputError(str(exc).replace(str(folder), "the upload")) from None
