@@ -40,6 +40,11 @@ def file_name(code: str, name: str, fmt: str) -> str:
     return f"{code}-{slug}.{fmt}"
 
 
+def remember_national(ws: Workspace, draws: int | None, nat: content.National) -> None:
+    """Use ``nat`` for this workspace and draws (figures already computed elsewhere)."""
+    _SHARED[(str(ws.root.resolve()), draws)] = nat
+
+
 def _national(ws: Workspace, draws: int | None) -> content.National:
     key = (str(ws.root.resolve()), draws)
     if key not in _SHARED:
@@ -65,15 +70,17 @@ def england(ws: Workspace, nat: content.National) -> str:
 
 def write_all(ws: Workspace, out: Path, fmt: str, *, scenarios: Sequence[str] = (),
               draws: int | None = None, on_done: Callable[[], None] | None = None,
-              scheduler: Any = None) -> list[Path]:
-    """Write every current council's pack and England's into ``out``; returns the paths
-    (councils in name order, England last)."""
+              scheduler: Any = None, codes: Sequence[str] | None = None) -> list[Path]:
+    """Write every current council's pack (or those of ``codes``) and England's into
+    ``out``; returns the paths (councils in name order, England last)."""
     if fmt not in pack.FORMATS:
         raise ValueError(f"--format must be html or pdf, not {fmt!r}")
     content.load_scenarios(scenarios)   # a bad scenario fails before any model runs
     nat = _national(ws, draws)
+    wanted = None if codes is None else {content.checks.council(c).code for c in codes}
     tasks = [Task(str(ws.root), c.code, fmt, str(out / file_name(c.code, c.name, fmt)),
-                  tuple(scenarios), draws) for c in nat.councils]
+                  tuple(scenarios), draws) for c in nat.councils
+             if wanted is None or c.code in wanted]
     written = run_tasks(_one, tasks, scheduler, on_done=on_done)
     national_path = pack.write(england(ws, nat), fmt, out / f"england.{fmt}")
     if on_done:

@@ -60,11 +60,15 @@ def publishable(frame: pd.DataFrame, count_columns: Iterable[str] | None = None,
         marker = disclosure.rule().marker
         rows = out["suppressed"].to_numpy()
         for column in out.columns:
-            if column == "suppressed" or not pd.api.types.is_numeric_dtype(frame[column]):
+            if column == "suppressed" or not (pd.api.types.is_numeric_dtype(frame[column])
+                                              or column in columns):
                 continue
-            blank = rows & frame[column].isna().to_numpy()
+            blank = rows & pd.isna(frame[column]).to_numpy()
             if blank.any():
                 out[column] = out[column].astype(object).where(~blank, marker)
+    for column in columns:   # counts read as counts: 12, not 12.0
+        out[column] = [int(v) if isinstance(v, float) and v.is_integer() else v
+                       for v in out[column]]
     return out
 
 

@@ -99,10 +99,10 @@ TOTALS: dict[str, list[list[str]]] = {
 
 
 def suppress(table: pd.DataFrame, name: str | None = None) -> pd.DataFrame:
-    """Counts hidden by :mod:`carecast.disclosure` replaced by None, for anything shown or
-    exported; ``name`` (a :func:`counts` key) says which totals the cells add up to."""
-    out = disclosure.suppress(table, "count", within=TOTALS.get(name or "", []))
-    return out.drop(columns="suppressed")
+    """Counts hidden by :mod:`carecast.disclosure` replaced by None (and flagged
+    ``suppressed``), for anything shown or exported; ``name`` (a :func:`counts` key) says
+    which totals the cells add up to."""
+    return disclosure.suppress(table, "count", within=TOTALS.get(name or "", []))
 
 
 def report(episodes: pd.DataFrame, years: list[int]) -> dict[str, list[dict]]:
