@@ -223,3 +223,18 @@ def test_analyst_uploads_returns_and_sees_record_pages(page, tmp_path: Path) -> 
     page.wait_for_url("**/scenarios")
     assert page.locator("svg.cc-chart").count() >= 3
     check(page, "scenarios")
+
+
+def test_briefing_packs_pass_axe(page, workspace, pack_national) -> None:  # type: ignore[no-untyped-def]
+    """The pack's HTML (what the PDF is printed from), with a scenario, and England's."""
+    from carecast.report import bulk, pack
+    from carecast.service import report
+
+    council = report.council_pack(workspace, "926", scenarios=["reunification"],
+                                  nat=pack_national, draws=200)
+    page.set_content(pack.council_html(council))
+    assert page.locator("h1").inner_text() == "Norfolk"
+    assert page.locator("svg.cc-chart").count() >= 7
+    check(page, "pack-norfolk")
+    page.set_content(bulk.england(workspace, pack_national))
+    check(page, "pack-england")

@@ -153,3 +153,17 @@ def test_record_forecast_and_scenario_tables_hide_small_numbers(ws) -> None:  # 
     body = export.render(by_cat, "csv", title="t", sources=["s"], licence=None)
     back = pd.read_csv(io.BytesIO(body), comment="#", dtype=str)
     assert (back.loc[back["suppressed"] == "True", "mean"] == disclosure.rule().marker).all()
+
+
+def test_record_level_pack_for_signed_in_users(app, ws) -> None:  # type: ignore[no-untyped-def]
+    from carecast.web.accounts import audit_log
+
+    with TestClient(app, base_url="http://testserver") as client:
+        assert client.get("/records/report.pdf", follow_redirects=False).status_code == 303
+        sign_in(client, "viewer")
+        response = client.get("/records/report.pdf", params={"council": "926"})
+    assert response.status_code == 200 and response.content[:5] == b"%PDF-"
+    assert response.headers["cache-control"] == "no-store"
+    assert "926-norfolk-records.pdf" in response.headers["content-disposition"]
+    events = audit_log(app.state.db)
+    assert any(e.resource == "/records/report.pdf" and e.action == "download" for e in events)
