@@ -56,10 +56,11 @@ def test_the_pdf_shows_the_council_pages_numbers(norfolk) -> None:  # type: igno
     headline = {indicators.get(i).label for i in report.HEADLINE}
     for row in bench["rows"]:
         if row["label"] in headline:
-            # "Children looked after per 10,000 children: 68.0 in 2024, below England (70.0)"
-            assert f"{row['label']}: {row['value']} in {row['year']}" in text, row["label"]
+            # "Children looked after per 10,000 children, at 31 March 2024: 68.0, below
+            # England (70.0), ..."
+            assert f"{row['label']}, {row['period']}: {row['value']}," in text, row["label"]
             assert f"England ({row['england']})" in text, row["label"]
-        cells = f"{row['year']} {row['value']} {row['england']} {row['region']}"
+        cells = f"{row['value']} {row['england']} {row['region']} {row['neighbours']}"
         assert cells in text, row["label"]   # the benchmark table's row
     forecast = _table(norfolk["api"], "forecast")["rows"][-1]
     assert f"forecast {forecast['mean']:,.0f} at 31 March {forecast['year']}" in text

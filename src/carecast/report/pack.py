@@ -96,7 +96,7 @@ def headline_sentence(row: dict[str, Any], name: str) -> str:
     """One headline indicator in words, against England, region and neighbours."""
     fmt = _fmt(_kind(row))
     if row["value"] is None or pd.isna(row["value"]):
-        return f"{row['label']}: not published for {name} in {row['year']}."
+        return f"{row['label']}, {row['period']}: not published for {name}."
     parts = [f"{compared(row['value'], row['england'])} England ({fmt(row['england'])})",
              f"{compared(row['value'], row['region'])} the region ({fmt(row['region'])})",
              f"{compared(row['value'], row['neighbours'])} statistical neighbours "
@@ -105,31 +105,37 @@ def headline_sentence(row: dict[str, Any], name: str) -> str:
             f"{row['quartile']}" if row["rank"] is not None and not pd.isna(row["rank"])
             else "")
     trend = f", {row['trend']} over five years" if row["trend"] else ""
-    return (f"{row['label']}: {fmt(row['value'])} in {row['year']}, {parts[0]}, {parts[1]} "
+    return (f"{row['label']}, {row['period']}: {fmt(row['value'])}, {parts[0]}, {parts[1]} "
             f"and {parts[2]}.{rank}{trend}{'.' if rank or trend else ''}")
 
 
-def _benchmark_table(frame: pd.DataFrame) -> PackTable:
+BENCHMARK_CAPTION = ("Every indicator in its latest year against England, region and "
+                     "statistical neighbours, with the quartiles of all councils, rank and band")
+
+
+def _benchmark_table(frame: pd.DataFrame, caption: str = BENCHMARK_CAPTION) -> PackTable:
     rows = []
     for r in frame.to_dict(orient="records"):
         fmt = _fmt(_kind(r))
-        rows.append([r["label"], str(r["year"]),
-                     disclosure.rule().marker if r["suppressed"] else fmt(r["value"]),
+        value = disclosure.rule().marker if r["suppressed"] else fmt(r["value"])
+        rows.append([r["label"], str(r["period"]), value + (" *" if r["filled"] else ""),
                      fmt(r["england"]), fmt(r["region"]), fmt(r["neighbours"]),
                      f"{fmt(r['q1'])} / {fmt(r['median'])} / {fmt(r['q3'])}",
                      "–" if r["rank"] is None or pd.isna(r["rank"])
                      else f"{int(r['rank'])} of {r['rank_of']}",
                      r["quartile"] or "–", r["trend"] or "–"])
+    filled = " * carried from another council (a predecessor, or a shared service)." \
+        if frame["filled"].any() else ""
     return PackTable(
-        caption="Every indicator in its latest year against England, region and statistical "
-        "neighbours, with the quartiles of all councils, rank and band",
-        columns=[("Indicator", False), ("Year", False), ("Council", True), ("England", True),
+        caption=caption,
+        columns=[("Indicator", False), ("Period", False), ("Council", True), ("England", True),
                  ("Region", True), ("Neighbours (mean)", True),
                  ("Quartiles of councils (25% / median / 75%)", True), ("Rank", True),
                  ("Band", False), ("5-year trend", False)],
         rows=rows, source="; ".join(dict.fromkeys(frame["source"])),
         note="Rank 1 and band A are the best value where an indicator has a direction, and "
-        "the highest value where it does not (neutral indicators such as the rate in care).")
+        "the highest value where it does not (neutral indicators such as the rate in care)."
+        + filled)
 
 
 def _trend_figure(frame: pd.DataFrame, label: str, kind: str, name: str) -> Figure:
@@ -375,7 +381,10 @@ def council_html(pack: CouncilPack) -> str:
         forecast_figure=figure, forecast_table=_forecast_table(pack.forecast),
         spend=_spend_table(pack.spend), unit_costs=_unit_cost_table(pack.unit_costs),
         calibration=calibration, scenarios=[_scenario_view(s) for s in pack.scenarios],
-        sections=pack.sections, pending=pack.pending,
+        sections=[{"heading": s.heading, "paragraphs": s.paragraphs,
+                   "tables": [_benchmark_table(t, f"{s.heading}: against England, region and "
+                                               "statistical neighbours") for _, t in s.tables]}
+                  for s in pack.sections], pending=pack.pending,
         records=_records_tables(pack.records) if pack.records else None,
         **_context_common(pack))
 

@@ -211,8 +211,9 @@ def _benchmark(ws: Workspace, nat: National, code: str) -> pd.DataFrame:
         r = bench.benchmark(ws, code, ind_id, data=data)
         ind = data.indicator
         rows.append({
-            "indicator": ind_id, "label": ind.label, "unit": ind.unit, "kind": ind.kind,
-            "polarity": ind.polarity, "year": r["year"], "value": r["value"],
+            "indicator": ind_id, "section": ind.section, "label": ind.label, "unit": ind.unit,
+            "kind": ind.kind, "polarity": ind.polarity, "year": r["year"],
+            "period": r["period_label"], "value": r["value"], "filled": r["filled"],
             "suppressed": r["suppressed"], "england": r["england"],
             "region": r["region"]["value"], "neighbours": r["neighbours"]["mean"],
             "rank": r["rank"], "rank_of": r["rank_of"], "rank_rule": r["rank_rule"],
@@ -252,10 +253,18 @@ def _scenario(ws: Workspace, scenario: scenario_service.Scenario, code: str,
                            base_year=int(result.appraisal.base_year))
 
 
-def extra_sections(ws: Workspace, code: str) -> tuple[list[Section], list[str]]:
-    """Sections from capabilities that add to the pack, and the names of those not yet
-    available (the extension point for placements and workforce)."""
-    return [], ["placement sufficiency (issue 11)", "workforce (issue 13)"]
+SECTION_TITLES = {"workforce": "Workforce", "outcomes": "Outcomes for care leavers",
+                  "assessment": "Factors identified at the end of assessment"}
+
+
+def extra_sections(benchmark: pd.DataFrame) -> tuple[list[Section], list[str]]:
+    """The council page's other indicator sections (workforce, care leavers' outcomes,
+    assessment factors), and what is not yet available: the extension point where
+    placement sufficiency (issue 11) joins when its service functions exist."""
+    sections = [Section(heading=title, paragraphs=[],
+                        tables=[(key, benchmark[benchmark["section"] == key])])
+                for key, title in SECTION_TITLES.items() if (benchmark["section"] == key).any()]
+    return sections, ["placement sufficiency (issue 11)"]
 
 
 def council_pack(ws: Workspace, council: str, *, scenarios: Sequence[str] = (),
@@ -279,11 +288,12 @@ def council_pack(ws: Workspace, council: str, *, scenarios: Sequence[str] = (),
     forecast = costs.forecast[(costs.forecast["la_code"] == code)]
     history = pd.DataFrame([{"year": r["year"], "cla_at_31_march": r["cla_at_31_march"]}
                             for r in prof["trend"] if r.get("cla_at_31_march") is not None])
-    sections, pending = extra_sections(ws, code)
+    benchmark = _benchmark(ws, nat, code)
+    sections, pending = extra_sections(benchmark)
     current = {c.code: c for c in nat.councils}
     return CouncilPack(
         council=found, year=int(prof["year"]), profile=prof,
-        benchmark=_benchmark(ws, nat, code),
+        benchmark=benchmark[benchmark["section"] == ""].reset_index(drop=True),
         trends={i: trend(nat, code, i) for i in TREND_INDICATORS if i in nat.indicators},
         drivers=drivers, driver_points=points, history=history,
         forecast=forecast.reset_index(drop=True),
