@@ -73,7 +73,7 @@ def _environment() -> jinja2.Environment:
 def _css_string(text: str) -> Markup:
     """Text as a quoted CSS string for the page header (letters, digits, spaces and simple
     punctuation only, so nothing can close the style sheet)."""
-    return Markup('"' + re.sub(r"[^\w ,.'()&-]", "", str(text)) + '"')
+    return Markup('"' + re.sub(r"[^\w ,.'()&\u00b7-]", "", str(text)) + '"')
 
 
 def _kind(row: pd.Series | dict[str, Any]) -> str:

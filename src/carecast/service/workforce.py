@@ -96,7 +96,7 @@ def plan(ws: Workspace, council: str, *, caseload: float | None = None,
     for name in ("children_in_need", "looked_after"):
         small = disclosure.rule().is_small(frame[name])
         columns = [c for c in frame if c == name or c.startswith(f"{name}_")]
-        frame[columns] = frame[columns].mask(small)
+        frame.loc[small, columns] = np.nan
     frame["all_fte_now"] = float(position.total_fte[0])
     frame["gap_fte"] = frame["all_fte_needed"] - frame["all_fte_now"]
     target = position.england_agency_rate if agency_rate is None else agency_rate / 100
