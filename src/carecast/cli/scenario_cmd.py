@@ -17,6 +17,7 @@ from carecast.cli.common import (
     lazy_import,
     print_json,
 )
+from carecast import disclosure
 from carecast.report import charts, export
 from carecast.service import workspace as svc
 from carecast.service.workspace import InputError
@@ -45,7 +46,7 @@ def _money(value: float) -> str:
 
 def _interval(row: pd.Series, money: bool = False) -> str:
     if pd.isna(row["mean"]):
-        return "[dim]suppressed (under 5)[/]"
+        return f"[dim]{disclosure.rule().marker} (small number hidden)[/]"
     f = _money if money else (lambda v: f"{v:,.0f}")
     return f"{f(row['mean'])} [dim]({f(row['lo_80'])} to {f(row['hi_80'])})[/]"
 
