@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from carecast import disclosure
 from carecast.cli.common import (
     JsonOpt,
     WorkspaceOpt,
@@ -17,7 +18,6 @@ from carecast.cli.common import (
     lazy_import,
     print_json,
 )
-from carecast import disclosure
 from carecast.report import charts, export
 from carecast.service import workspace as svc
 from carecast.service.workspace import InputError
