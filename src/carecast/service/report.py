@@ -1,7 +1,8 @@
 """What a briefing pack says: a council's (or England's) numbers, as plain data.
 
 Every figure comes from the service functions the CLI and the web council page call
-(:func:`carecast.service.benchmark.profile` and ``benchmark``, the drivers model, the
+(:func:`carecast.service.benchmark.benchmark` and the indicator values behind the
+profile, the drivers model, the
 default forecast and its costs, :func:`carecast.service.scenarios.run_scenario`), so a pack
 shows the page's numbers. :func:`national` computes once what every council's pack shares
 (indicator values, drivers, every council's forecast and spend, the published accuracy,
@@ -16,8 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import pickle
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -39,6 +43,7 @@ from carecast.service.benchmark import IndicatorData
 from carecast.service.workspace import Council, Workspace
 
 ENGLAND = forecasting.ENGLAND
+PARAMETERS = Path(str(resources.files("carecast") / "parameters"))
 HORIZON = 5
 """Years forecast in a pack: the web council page's horizon."""
 HEADLINE = ("cla_rate", "cla_starts_rate", "cpp_rate", "residential_pct", "cla_spend_per_child")
@@ -90,14 +95,27 @@ class National:
         return self._series[indicator_id]
 
 
-def _accuracy_key(ws: Workspace, model: str, draws: int) -> str:
-    """Changes whenever the data, the model's settings or carecast do."""
+def _derived_key(ws: Workspace, *parts: Any) -> str:
+    """Changes whenever the workspace's data, any shipped parameter or carecast does."""
     stat = ws.db_path.stat()
-    settings = {n: params.value(n) for n in ("model.pooled_forecast", "model.council_forecast",
-                                             "model.default_forecast")}
-    text = json.dumps([carecast.__version__, stat.st_mtime_ns, stat.st_size, model, draws,
-                       list(ACCURACY_HORIZONS), settings], sort_keys=True, default=str)
+    digest = hashlib.sha256()
+    for path in sorted(PARAMETERS.rglob("*.yaml")):
+        digest.update(path.read_bytes())
+    text = json.dumps([carecast.__version__, stat.st_mtime_ns, stat.st_size,
+                       digest.hexdigest(), *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _keep(cache: Path, write: Callable[[Path], Any]) -> None:
+    """Write a derived file atomically and drop older ones of its kind (stale keys)."""
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".partial")
+    write(partial)
+    partial.replace(cache)
+    kind = cache.stem.rsplit("-", 1)[0]
+    for old in cache.parent.glob(f"{kind}-*{cache.suffix}"):
+        if old != cache and old.stem.rsplit("-", 1)[0] == kind:
+            old.unlink(missing_ok=True)
 
 
 def published_accuracy(ws: Workspace) -> Accuracy:
@@ -106,7 +124,8 @@ def published_accuracy(ws: Workspace) -> Accuracy:
     and settings, so later packs read it."""
     model = registry.default_name()
     draws = int(params.value("model.draws"))
-    cache = ws.root / "derived" / f"accuracy-{_accuracy_key(ws, model, draws)}.parquet"
+    key = _derived_key(ws, "accuracy", model, draws, list(ACCURACY_HORIZONS))
+    cache = ws.root / "derived" / f"accuracy-{key}.parquet"
     if cache.exists():
         frame = pd.read_parquet(cache)
     else:
@@ -115,10 +134,7 @@ def published_accuracy(ws: Workspace) -> Accuracy:
         frame = frame[frame["measure"] == "cla_at_31_march"][
             ["la_code", "origin", "horizon", "mean", "lo_80", "hi_80", "lo_95", "hi_95",
              "actual", "model", "measure", "period"]].reset_index(drop=True)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(".partial")
-        frame.to_parquet(partial, index=False)
-        partial.replace(cache)
+        _keep(cache, lambda path: frame.to_parquet(path, index=False))
     table = accuracy_table(frame)
     table = table[table["level"] == "la"].drop(columns=["level", "measure", "model"])
     la = frame[(frame["la_code"] != ENGLAND) & (frame["actual"] > 0)]
@@ -130,13 +146,29 @@ def published_accuracy(ws: Workspace) -> Accuracy:
 
 
 def national(ws: Workspace, *, draws: int | None = None, seed: int | None = None) -> National:
-    """Indicators, drivers, every council's forecast and spend, accuracy and datasets."""
+    """Indicators, drivers, every council's forecast and spend, accuracy and datasets.
+
+    They depend only on the workspace's data, the parameters and the settings, so they are
+    kept in the workspace folder (``derived/national-<key>.pickle``, written atomically)
+    and read back by later packs; under a parameter override they are computed afresh.
+    """
+    n, s = checks.draws(draws), checks.seed(seed)
+    overridden = params.active_overrides()
+    key = _derived_key(ws, "national", n, s)
+    cache = ws.root / "derived" / f"national-{n}-{s}-{key}.pickle"
+    if not overridden and cache.exists():
+        with cache.open("rb") as handle:
+            return pickle.load(handle)
     indicators = {i: bench.indicators.load(ws, i) for i in bench.indicators.registry()}
     drivers = {t: bench.drivers(ws, t)[1] for t in bench.drivers_spec()["targets"]}
-    costs = forecasting.forecast_costs(ws, horizon=HORIZON, draws=draws, seed=seed)
-    return National(indicators=indicators, drivers=drivers, costs=costs,
-                    accuracy=published_accuracy(ws), datasets=public_data.datasets(ws),
-                    councils=checks.councils(current_only=True))
+    costs = forecasting.forecast_costs(ws, horizon=HORIZON, draws=n, seed=s)
+    nat = National(indicators=indicators, drivers=drivers, costs=costs,
+                   accuracy=published_accuracy(ws), datasets=public_data.datasets(ws),
+                   councils=checks.councils(current_only=True))
+    if not overridden:
+        _keep(cache, lambda path: path.write_bytes(pickle.dumps(
+            nat, protocol=pickle.HIGHEST_PROTOCOL)))
+    return nat
 
 
 @dataclass(frozen=True)
@@ -167,7 +199,6 @@ class CouncilPack:
 
     council: Council
     year: int
-    profile: dict[str, Any]
     benchmark: pd.DataFrame
     trends: dict[str, pd.DataFrame]
     drivers: pd.DataFrame
@@ -282,17 +313,19 @@ def council_pack(ws: Workspace, council: str, *, scenarios: Sequence[str] = (),
                          "`carecast ssda903 ingest FOLDER` first")
     nat = nat or national(ws, draws=draws)
     code = found.code
-    prof = bench.profile(ws, code)
+    stock = nat.indicators["cla_rate"]   # its count is children looked after at 31 March
     drivers, points = _drivers(nat, code)
     costs = nat.costs
     forecast = costs.forecast[(costs.forecast["la_code"] == code)]
-    history = pd.DataFrame([{"year": r["year"], "cla_at_31_march": r["cla_at_31_march"]}
-                            for r in prof["trend"] if r.get("cla_at_31_march") is not None])
+    counts = (stock.la.xs(code, level=0)["count"].dropna() if code in
+              stock.la.index.get_level_values(0) else pd.Series(dtype=float))
+    history = pd.DataFrame({"year": counts.index.astype(int),
+                            "cla_at_31_march": counts.to_numpy(float)})
     benchmark = _benchmark(ws, nat, code)
     sections, pending = extra_sections(benchmark)
     current = {c.code: c for c in nat.councils}
     return CouncilPack(
-        council=found, year=int(prof["year"]), profile=prof,
+        council=found, year=stock.latest_year(),
         benchmark=benchmark[benchmark["section"] == ""].reset_index(drop=True),
         trends={i: trend(nat, code, i) for i in TREND_INDICATORS if i in nat.indicators},
         drivers=drivers, driver_points=points, history=history,
