@@ -31,8 +31,7 @@ from carecast import params
 from carecast.data.errors import InputError
 from carecast.model import load_council_data, registry
 from carecast.model.backtest import accuracy as accuracy_table
-from carecast.model.backtest import backtest
-from carecast.model.compare import ORIGINS
+from carecast.model.backtest import backtest, backtest_periods
 from carecast.service import benchmark as bench
 from carecast.service import data as public_data
 from carecast.service import forecast as forecasting
@@ -126,11 +125,12 @@ def published_accuracy(ws: Workspace) -> Accuracy:
     draws = int(params.value("model.draws"))
     key = _derived_key(ws, "accuracy", model, draws, list(ACCURACY_HORIZONS))
     cache = ws.root / "derived" / f"accuracy-{key}.parquet"
+    data = load_council_data(ws)
+    origins = list(backtest_periods(data)["all"])
     if cache.exists():
         frame = pd.read_parquet(cache)
     else:
-        frame = backtest(registry.make(model, n_draws=draws), load_council_data(ws), ORIGINS,
-                         ACCURACY_HORIZONS)
+        frame = backtest(registry.make(model, n_draws=draws), data, origins, ACCURACY_HORIZONS)
         frame = frame[frame["measure"] == "cla_at_31_march"][
             ["la_code", "origin", "horizon", "mean", "lo_80", "hi_80", "lo_95", "hi_95",
              "actual", "model", "measure", "period"]].reset_index(drop=True)
@@ -142,7 +142,7 @@ def published_accuracy(ws: Workspace) -> Accuracy:
     by_council = (la.assign(ape=ape).groupby(["la_code", "horizon"])["ape"]
                   .agg(n="size", mape="mean").round(2).reset_index())
     return Accuracy(table=table.reset_index(drop=True), by_council=by_council, model=model,
-                    origins=(ORIGINS.start, ORIGINS.stop - 1))
+                    origins=(int(min(origins)), int(max(origins))))
 
 
 def national(ws: Workspace, *, draws: int | None = None, seed: int | None = None) -> National:
