@@ -39,3 +39,12 @@ def shared_public() -> Path:
     if not SHARED.exists():
         pytest.fail(f"source data not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def pack_national(workspace: Workspace):  # type: ignore[no-untyped-def]
+    """The national figures every briefing pack shares (200 draws, to keep tests quick;
+    the published accuracy is the default model's own)."""
+    from carecast.service import report
+
+    return report.national(workspace, draws=200)

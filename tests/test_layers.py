@@ -28,6 +28,15 @@ def _imports(path: Path) -> set[str]:
 
 
 FILES = sorted(p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] in ORDER)
+TOP_LEVEL = sorted(PACKAGE.glob("*.py"))
+"""``carecast.params``, ``carecast.disclosure`` (the small-number rule) and the package
+itself: usable by every layer, so they import none."""
+
+
+@pytest.mark.parametrize("path", TOP_LEVEL, ids=lambda p: p.name)
+def test_top_level_modules_import_no_layer(path):
+    bad = {m for m in _imports(path) if _layer(m)}
+    assert not bad, f"{path.name} imports {sorted(bad)}; every layer may import it"
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(PACKAGE)))

@@ -293,6 +293,11 @@ def _apply(base: Parameter, changes: list[tuple[tuple[str, ...], dt.date | None,
     return replace(base, values=tuple(values))
 
 
+def active_overrides() -> bool:
+    """Whether an override view is in force here (derived results must not be cached)."""
+    return _view.get() is not None
+
+
 def get(name: str) -> Parameter:
     """The parameter called ``name`` (e.g. ``costs.unit_costs``), with any override in force."""
     base = _shipped(name)

@@ -134,14 +134,14 @@ def test_a_small_count_a_release_prints_is_suppressed_everywhere(fresh_workspace
     ws = Workspace.open(fresh_workspace.root)
     data = indicators.load(ws, "care_leavers_eet_19_21")
     row = data.la.loc[("926", 2024)]
-    assert pd.isna(row["value"]) and pd.isna(row["count"]) and row["flag"] == "<5"
+    assert pd.isna(row["value"]) and pd.isna(row["count"]) and row["flag"] == "c"
     shown = json.loads(_cli(ws, "la", "show", "926", "--json").stdout)
     eet = next(r for r in shown["sections"]["outcomes"]["indicators"]
                if r["indicator"] == "care_leavers_eet_19_21")
     assert eet["suppressed"] and eet["value"] is None
     one = json.loads(_cli(ws, "benchmark", "926", "--indicator", "care_leavers_eet_19_21",
                           "--json").stdout)
-    assert one["suppressed"] and one["flag"] == "<5" and one["count"] is None
+    assert one["suppressed"] and one["flag"] == "c" and one["count"] is None
 
 
 def test_every_new_indicator_says_its_period_in_dfes_terms():

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from tests.placements.conftest import PLANTED
 
+from carecast import disclosure
 from carecast.data import categories
 from carecast.data.ssda903 import summary
 from carecast.model import load_council_data, registry
@@ -57,7 +58,7 @@ def test_frame_has_intervals_totals_and_suppression(all_demand):
     assert small.any()
     assert frame.loc[small, "mean"].isna().all()
     means = frame["mean"].dropna()
-    assert not ((means > 0) & (means < demand.SUPPRESS_BELOW)).any()
+    assert not disclosure.rule().is_small(means).any()
 
 
 def test_record_level_route_recovers_a_planted_mix(ws_903, planted_returns):

@@ -145,7 +145,8 @@ def test_download_a_csv(page) -> None:  # type: ignore[no-untyped-def]
     with page.expect_download() as info:
         page.locator("#table-councils ~ p a", has_text="CSV").click()
     text = Path(info.value.path()).read_text(encoding="utf-8-sig")
-    assert text.startswith("Position (1 = highest),DfE code,Council,Region,")
+    header = [line for line in text.splitlines() if not line.startswith("# ")][0]
+    assert header.startswith("Position (1 = highest),DfE code,Council,Region,")
     assert "Open Government Licence v3.0" in text
 
 
@@ -227,3 +228,18 @@ def test_analyst_uploads_returns_and_sees_record_pages(page, tmp_path: Path) -> 
     page.wait_for_url("**/scenarios")
     assert page.locator("svg.cc-chart").count() >= 3
     check(page, "scenarios")
+
+
+def test_briefing_packs_pass_axe(page, workspace, pack_national) -> None:  # type: ignore[no-untyped-def]
+    """The pack's HTML (what the PDF is printed from), with a scenario, and England's."""
+    from carecast.report import bulk, pack
+    from carecast.service import report
+
+    council = report.council_pack(workspace, "926", scenarios=["reunification"],
+                                  nat=pack_national, draws=200)
+    page.set_content(pack.council_html(council))
+    assert page.locator("h1").inner_text() == "Norfolk"
+    assert page.locator("svg.cc-chart").count() >= 7
+    check(page, "pack-norfolk")
+    page.set_content(bulk.england(workspace, pack_national))
+    check(page, "pack-england")

@@ -6,12 +6,13 @@ from __future__ import annotations
 import csv
 import io
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
 from carecast import OGL_ATTRIBUTION
 from carecast.data import bundled
-from carecast.web.tables import SUPPRESSED, Column, Table
+from carecast.web.tables import Column, Table
 
 
 def bundled_value(measure: str, code: str, year: int, level: str = "la") -> float:
@@ -134,29 +135,32 @@ def test_csv_download_carries_source_and_licence(client) -> None:
         "format": "csv", "table": "trend-cla_rate"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    lines = response.content.decode("utf-8-sig").splitlines()
+    about = [line[2:] for line in lines if line.startswith("# ")]
+    rows = list(csv.reader(io.StringIO("\n".join(lines[len(about):]))))
     assert rows[0][:4] == ["Year", "Norfolk", "East of England (region)", "England"]
-    assert rows[-1] == [OGL_ATTRIBUTION]
-    assert rows[-2][0].startswith("Source: Department for Education, Children looked after")
+    assert about[1].startswith("Source: Department for Education, Children looked after")
+    assert OGL_ATTRIBUTION in about and about[-1].startswith("Counts of children from 1 to 4")
 
 
 def test_xlsx_download_opens_with_the_same_numbers(client) -> None:
     response = client.get("/", params={"indicator": "cla_rate",
                                        "year": 2024, "format": "xlsx", "table": "councils"})
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    header = [c.value for c in sheet[2]]
+    sheet = load_workbook(io.BytesIO(response.content))["Data"]
+    header = [c.value for c in sheet[1]]
     assert header[:3] == ["Position (1 = highest)", "DfE code", "Council"]
-    norfolk = next(r for r in sheet.iter_rows(min_row=3, values_only=True) if r[1] == "926")
+    norfolk = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[1] == "926")
     assert norfolk[4] == bundled_value("cla_at_31_march_rate_per_10000", "926", 2024)
 
 
 def test_small_counts_are_suppressed_in_downloads() -> None:
     table = Table("t", "c", [Column("n", "Children", "count")], [{"n": 3}, {"n": 0}, {"n": 12}],
                   "s")
-    assert [r["n"] for r in table.safe_rows()] == [SUPPRESSED, 0, 12]
-    assert table.to_csv().decode("utf-8-sig").splitlines()[1:4] == ["c", "0", "12"]
-    sheet = load_workbook(io.BytesIO(table.to_xlsx())).active
-    assert [sheet.cell(row=r, column=1).value for r in (3, 4, 5)] == ["c", 0, 12]
+    assert [r["n"] for r in table.safe_rows()] == ["c", 0, 12]
+    back = pd.read_csv(io.BytesIO(table.download("csv")), comment="#", dtype=str)
+    assert back["Children"].tolist() == ["c", "0", "12"]
+    sheet = load_workbook(io.BytesIO(table.download("xlsx")))["Data"]
+    assert [sheet.cell(row=r, column=1).value for r in (2, 3, 4)] == ["c", 0, 12]
 
 
 def test_unknown_table_or_council_is_404(client) -> None:

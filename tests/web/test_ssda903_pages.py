@@ -51,9 +51,11 @@ def download(client, table: str) -> list[list[str]]:  # type: ignore[no-untyped-
     response = client.get(SUMMARY, params={"format": "csv", "table": table})
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[-1][0].startswith("Source: SSDA903 returns ingested")  # not OGL-licensed
-    return rows[: rows.index([])]
+    lines = response.content.decode("utf-8-sig").splitlines()
+    about = [line[2:] for line in lines if line.startswith("# ")]
+    assert about[1].startswith("Source: SSDA903 returns ingested")
+    assert not any("Open Government Licence" in line for line in about)  # not OGL-licensed
+    return list(csv.reader(io.StringIO("\n".join(lines[len(about):]))))
 
 
 def shown(value: int | None) -> str:

@@ -4,10 +4,12 @@ An indicator reads from one of two places: a measure of the harmonised council p
 DfE series, placements included, so a release added with ``carecast data add-release``
 updates it), or the latest Ofsted judgement. Whatever the source, :func:`load` returns the
 same shape, so ranking and comparison code is shared.
-Counts from 1 to 4 are suppressed here (value, count and denominator set to NaN, flag
-``"<5"``), so nothing downstream can rank, publish or export them. Council values carried
-from another council (a predecessor before a reorganisation, or a shared service reporting
-jointly) have ``filled`` set, so outputs can say so.
+Small counts are suppressed here by :mod:`carecast.disclosure` (value, count and
+denominator set to NaN, flag the rule's marker), so nothing downstream can rank, publish or
+export them; the counts are DfE's published ones, so DfE's own secondary suppression already
+stands behind the totals. Council values carried from another council (a predecessor before
+a reorganisation, or a shared service reporting jointly) have ``filled`` set, so outputs can
+say so.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from carecast import params
+from carecast import disclosure, params
 from carecast.data import bundled, catalogue, periods, store
 from carecast.data.workspace import Workspace
 
@@ -31,7 +33,6 @@ OFSTED_ORDINAL = {
     "Requires improvement to be good": 3,
     "Inadequate": 4,
 }
-SMALL = 5
 COLUMNS = ["value", "count", "denominator", "flag", "filled"]
 
 
@@ -134,10 +135,10 @@ class IndicatorData:
 
 
 def _suppress(frame: pd.DataFrame) -> pd.DataFrame:
-    small = frame["count"].notna() & (frame["count"] > 0) & (frame["count"] < SMALL)
+    small = disclosure.rule().is_small(frame["count"])
     out = frame.copy()
     out.loc[small, ["value", "count", "denominator"]] = np.nan
-    out.loc[small, "flag"] = "<5"
+    out.loc[small, "flag"] = disclosure.rule().marker
     return out
 
 

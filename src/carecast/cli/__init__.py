@@ -20,6 +20,7 @@ from carecast.cli import (
 from carecast.cli.benchmark_cmd import benchmark, drivers_command, neighbours_command
 from carecast.cli.forecast_cmd import backtest, forecast
 from carecast.cli.history_cmd import app as history_app
+from carecast.cli.report_cmd import report
 from carecast.cli.scenario_cmd import app as scenario_app
 from carecast.cli.workforce_cmd import workforce
 
@@ -40,6 +41,7 @@ app.command("benchmark")(benchmark)
 app.command("neighbours")(neighbours_command)
 app.command("drivers")(drivers_command)
 app.command("workforce")(workforce)
+app.command("report")(report)
 
 app.command("serve")(serve_cmd.serve)
 app.add_typer(users_cmd.app, name="users")

@@ -22,6 +22,7 @@ from carecast.cli.common import (
     lazy_import,
     print_json,
 )
+from carecast.report import charts
 from carecast.report.export import write_table
 from carecast.service import workspace as svc
 from carecast.service.workspace import InputError
@@ -288,7 +289,7 @@ def drivers_command(
     model, summary = benchmarking.drivers(svc.open_workspace(workspace), target, year)
     preds = pd.DataFrame(summary["councils_table"]).set_index("code")
     if chart is not None:
-        benchmarking.write_chart(
+        charts.write_chart(
             preds,
             chart,
             highlight=highlight,

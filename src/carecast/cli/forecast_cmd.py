@@ -12,6 +12,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from carecast import disclosure
 from carecast.cli.common import (
     JsonOpt,
     WorkspaceOpt,
@@ -20,12 +21,12 @@ from carecast.cli.common import (
     lazy_import,
     print_json,
 )
+from carecast.report import export
 from carecast.service import workspace as svc
 from carecast.service.workspace import InputError
 
 forecasting = lazy_import("carecast.service.forecast")
 children_in_need = lazy_import("carecast.service.cin")
-SUPPRESS_BELOW = 5
 
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV instead of tables.")]
 DEFAULT_BACKTEST = Path("bench/results/backtest.json")
@@ -58,12 +59,26 @@ def _span(text: str, unit_default: str) -> tuple[int, str]:
     return int(m.group(1)), m.group(2) or unit_default
 
 
+SOURCE = ("carecast default council forecast (model.default_forecast) on DfE children "
+          "looked after data")
+
+
+def _csv(frame: pd.DataFrame, title: str) -> None:
+    """CSV on stdout through the one table writer (title, source, licence, suppression)."""
+    text = export.render(frame, "csv", title=title, sources=[SOURCE]).decode("utf-8-sig")
+    console.file.write(text)
+
+
+def _number(value: float, fmt: str = ",.0f") -> str:
+    return disclosure.rule().marker if pd.isna(value) else format(value, fmt)
+
+
 def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool, title: str) -> None:
     if as_json:
         print_json(json.loads(frame.to_json(orient="records", date_format="iso")))
         return
     if as_csv:
-        console.file.write(frame.to_csv(index=False))
+        _csv(frame, title)
         return
     table = Table(title=title)
     keys = [c for c in frame.columns if c not in ("mean", "lo_80", "hi_80", "lo_95", "hi_95")]
@@ -71,9 +86,9 @@ def _emit(frame: pd.DataFrame, as_json: bool, as_csv: bool, title: str) -> None:
         table.add_column(c, justify="right" if c not in keys else "left")
     for row in frame.itertuples(index=False):
         r = row._asdict()
-        table.add_row(*[str(r[k]) for k in keys], f"{r['mean']:,.0f}",
-                      f"{r['lo_80']:,.0f} - {r['hi_80']:,.0f}",
-                      f"{r['lo_95']:,.0f} - {r['hi_95']:,.0f}")
+        table.add_row(*[str(r[k]) for k in keys], _number(r["mean"]),
+                      f"{_number(r['lo_80'])} - {_number(r['hi_80'])}",
+                      f"{_number(r['lo_95'])} - {_number(r['hi_95'])}")
     console.print(table)
 
 
@@ -163,7 +178,7 @@ def _emit_costs(forecast: pd.DataFrame, spend: pd.DataFrame, unit: pd.DataFrame,
                     "assumptions": assumptions})
         return
     if as_csv:
-        console.file.write(spend.to_csv(index=False))
+        _csv(spend, title)
         return
     _emit(forecast, False, False, title)
     table = Table(title="Spend on children looked after by financial year (GBP)")
@@ -172,7 +187,7 @@ def _emit_costs(forecast: pd.DataFrame, spend: pd.DataFrame, unit: pd.DataFrame,
         table.add_column(c, justify="left" if c in keys else "right")
     for r in spend.to_dict(orient="records"):
         if pd.isna(r["mean"]):
-            cells = ["suppressed (under 5 children)", "", ""]
+            cells = [f"{disclosure.rule().marker} (small numbers hidden)", "", ""]
         else:
             cells = [f"{r['mean']:,.0f}", f"{r['lo_80']:,.0f} - {r['hi_80']:,.0f}",
                      f"{r['lo_95']:,.0f} - {r['hi_95']:,.0f}"]
@@ -205,26 +220,16 @@ def _forecast_records(ws: svc.Workspace, council: str | None, horizon: str,
         result = forecasting.forecast_records(ws, council, months=months,
                                               reference_days=window_days, draws=draws,
                                               population=population, seed=seed, costs=costs)
-    frame = result.forecast
+    frame = result.forecast   # small numbers already hidden by the service
     if not (as_json or as_csv):
-        frame = frame[frame["state"] == "all"].drop(columns=["la_code", "model", "state"])
-    else:
-        # Children's data: values under 5 in any exported cell are suppressed.
-        values = ["mean", "lo_80", "hi_80", "lo_95", "hi_95"]
-        small = frame["mean"] < SUPPRESS_BELOW
-        frame[values] = frame[values].astype(float).round(1).mask(small)
-        frame["suppressed"] = small
+        frame = frame[frame["state"] == "all"].drop(columns=["la_code", "model", "state",
+                                                             "suppressed"])
     title = "Record-level forecast (monthly)"
     if result.spend is None:
         _emit(frame.round(1), as_json, as_csv, title)
         return
-    spend = result.spend
-    small = spend["children"] < SUPPRESS_BELOW
-    values = ["children", "mean", "lo_80", "hi_80", "lo_95", "hi_95"]
-    spend[values] = spend[values].round(0).mask(small)
-    spend["suppressed"] = small
-    _emit_costs(frame.round(1), spend, result.unit_costs, result.ro3_actuals, [], as_json,
-                as_csv, title)
+    _emit_costs(frame.round(1), result.spend.round(0), result.unit_costs, result.ro3_actuals,
+                [], as_json, as_csv, title)
 
 
 @friendly_errors

@@ -13,6 +13,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from carecast import disclosure
 from carecast.cli.common import (
     JsonOpt,
     WorkspaceOpt,
@@ -84,7 +85,7 @@ def demand_cmd(
     console.print(_grid(frame[frame["group"] == "all"], "age_band", {}, "By age band"))
     for note in result.notes:
         console.print(f"[dim]{note}[/]")
-    console.print("[dim]Cells under 5 are shown as c. --json for every type x age cell.[/]")
+    console.print(f"[dim]{disclosure.rule().note} --json for every type x age cell.[/]")
 
 
 @app.command("load-supply")
@@ -108,7 +109,7 @@ def load_supply_cmd(
 @app.command("supply")
 @friendly_errors
 def supply_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
-    """The loaded supply register by type, provider and status (counts under 5 hidden)."""
+    """The loaded supply register by type, provider and status (small counts hidden)."""
     frame = service.supply_summary(svc.open_workspace(workspace))
     if frame is None:
         raise svc.InputError("no supply register in this workspace: run "
@@ -121,18 +122,6 @@ def supply_cmd(json: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
         table.add_row(*["-" if v is None or (isinstance(v, float) and pd.isna(v)) else
                         f"{v:,.0f}" if isinstance(v, int | float) else str(v) for v in row])
     console.print(table)
-
-
-def _write_xlsx(frames: dict[str, pd.DataFrame], notes: list[str], path: Path) -> None:
-    from carecast.report.export import about_lines, suppress_counts
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in frames.items():
-            suppress_counts(frame).to_excel(writer, sheet_name=name[:31], index=False)
-        lines = about_lines("Placement sufficiency", [])
-        pd.DataFrame({"About": [*lines, *notes]}).to_excel(writer, sheet_name="About",
-                                                           index=False)
 
 
 @app.command("sufficiency")
@@ -157,7 +146,10 @@ def sufficiency_cmd(
                                  horizon=horizon, draws=draws, seed=seed, ssda903=ssda903)
     frames = result.frames()
     if xlsx is not None:
-        _write_xlsx(frames, list(result.notes), xlsx)
+        from carecast.report.export import write_table
+
+        write_table(frames, xlsx, title="Placement sufficiency", sources=[],
+                    extra={"Notes": list(result.notes)})
         console.print(f"Wrote {xlsx}")
     if json:
         print_json(result.to_json())

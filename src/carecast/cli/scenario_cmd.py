@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from carecast import disclosure
 from carecast.cli.common import (
     JsonOpt,
     WorkspaceOpt,
@@ -17,7 +18,9 @@ from carecast.cli.common import (
     lazy_import,
     print_json,
 )
+from carecast.report import charts, export
 from carecast.service import workspace as svc
+from carecast.service.workspace import InputError
 
 scenarios = lazy_import("carecast.service.scenarios")
 
@@ -43,7 +46,7 @@ def _money(value: float) -> str:
 
 def _interval(row: pd.Series, money: bool = False) -> str:
     if pd.isna(row["mean"]):
-        return "[dim]suppressed (under 5)[/]"
+        return f"[dim]{disclosure.rule().marker} (small number hidden)[/]"
     f = _money if money else (lambda v: f"{v:,.0f}")
     return f"{f(row['mean'])} [dim]({f(row['lo_80'])} to {f(row['hi_80'])})[/]"
 
@@ -51,7 +54,7 @@ def _interval(row: pd.Series, money: bool = False) -> str:
 def _print_result(result: scenarios.ScenarioResult) -> None:
     frames = result.to_frames()
     code = str(result.codes[0])
-    where = "record-level model, 903 records" if result.suppress_below else "council"
+    where = "record-level model, 903 records" if result.record_level else "council"
     console.print(f"[bold]{result.scenario.name}[/], {where} {code}: baseline and scenario, "
                   f"mean (80% interval) over {result.draws} paired draws")
     children = frames["children"]
@@ -97,11 +100,14 @@ def _print_summary(summary: pd.DataFrame, base: str) -> None:
 
 
 def _write_xlsx(result: scenarios.ScenarioResult, path: Path) -> None:
-    with pd.ExcelWriter(path) as writer:
-        for name, frame in result.to_frames().items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-        pd.DataFrame({"scenario file": result.scenario.to_yaml().splitlines()}).to_excel(
-            writer, sheet_name="scenario", index=False)
+    if path.suffix.lower() != ".xlsx":
+        raise InputError("expected a .xlsx file name", file=str(path))
+    where = "903 records" if result.record_level else f"council {result.codes[0]}"
+    export.write_table(result.to_frames(), path, title=f"{result.scenario.name}, {where}: "
+                       "baseline and scenario", sources=[scenarios.SOURCE],
+                       licence=None if result.record_level else export.OGL_ATTRIBUTION,
+                       extra={"scenario": result.scenario.to_yaml().splitlines(),
+                              "assumptions": result.assumptions})
 
 
 @app.command("run")
@@ -220,15 +226,13 @@ def charts_cmd(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Write the scenario's charts (children, spend, cumulative savings, tornado) as SVG."""
-    from carecast.web.scenarios_page import result_charts, tornado_chart
-
     scenario = scenarios.load(file)
     ws = svc.open_workspace(workspace)
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(file).stem
-    charts = result_charts(scenarios.run_scenario(ws, scenario, council, draws=draws))
-    charts["tornado"] = tornado_chart(scenarios.tornado(ws, scenario, council, draws=draws))
-    for name, svg in charts.items():
-        path = out / f"scenario_{stem}_{name}.svg"
-        path.write_text(str(svg), encoding="utf-8")
+    drawn = charts.result_charts(scenarios.run_scenario(ws, scenario, council, draws=draws))
+    drawn["tornado"] = charts.tornado_chart(scenarios.tornado(ws, scenario, council,
+                                                              draws=draws))
+    for name, svg in drawn.items():
+        path = charts.write_svg(svg, out / f"scenario_{stem}_{name}.svg")
         console.print(f"Wrote {path}")

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from carecast import disclosure
 from carecast.cli.common import (
     JsonOpt,
     WorkspaceOpt,
@@ -91,15 +92,17 @@ def summary_cmd(workspace: WorkspaceOpt = None, json: JsonOpt = False) -> None:
     report = records.summarise(svc.open_workspace(workspace))
     if json:
         years = report.pop("years")
-        print_json({"years": years, "suppressed_below": records.SUPPRESS_BELOW, **report})
+        rule = disclosure.rule()
+        print_json({"years": years, "suppressed_below": int(rule.threshold), **report})
         return
+    marker = disclosure.rule().marker
     for name in ("stock", "starts", "stock_by_dfe_group", "ceased"):
         rows = report[name]
         if not rows:
             continue
         table = Table(*rows[0].keys(), title=name.replace("_", " "))
         for row in rows:
-            table.add_row(*("c" if v is None else str(v) for v in row.values()))
+            table.add_row(*(marker if v is None else str(v) for v in row.values()))
         console.print(table)
-    console.print(f"Counts under {records.SUPPRESS_BELOW} are shown as 'c' (suppressed). "
-                  "Use --json for stock by category and age band.")
+    console.print(f"{disclosure.rule().note} Use --json for stock by category and age band.",
+                  highlight=False)

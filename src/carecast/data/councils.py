@@ -60,12 +60,12 @@ def _normalise(name: str) -> str:
 
 
 def all_councils(current_only: bool = True) -> list[Council]:
-    """Councils by name; built once per process (every benchmark of a page asks for them)."""
-    return list(_sorted_councils(current_only))
+    """Councils by name (read once: benchmarks and reports ask for every council)."""
+    return list(_all_councils(current_only))
 
 
 @cache
-def _sorted_councils(current_only: bool) -> tuple[Council, ...]:
+def _all_councils(current_only: bool) -> tuple[Council, ...]:
     table = _table()
     if current_only:
         table = table[table["status"] == "current"]
@@ -93,23 +93,23 @@ def lookup(text: str) -> Council:
     )
 
 
-def official_neighbours(code: str, edition: int = 2025) -> list[str]:
-    """The council's 10 statistical neighbours in DfE/NFER order (closest first); looked up
-    once per process (a council page asks for them for every indicator)."""
-    return list(_official_neighbours(code, edition))
-
-
 @cache
-def _official_neighbours(code: str, edition: int) -> tuple[str, ...]:
-    table = bundled.read_table("stat_neighbours")
-    rows = table[(table["edition"] == edition) & (table["code"] == code)].sort_values("rank")
-    if rows.empty:
-        editions = sorted(int(e) for e in table["edition"].unique())
+def _neighbour_lists() -> dict[tuple[int, str], tuple[str, ...]]:
+    table = bundled.read_table("stat_neighbours").sort_values("rank")
+    return {(int(e), str(c)): tuple(rows["neighbour_code"])
+            for (e, c), rows in table.groupby(["edition", "code"])}
+
+
+def official_neighbours(code: str, edition: int = 2025) -> list[str]:
+    """The council's 10 statistical neighbours in DfE/NFER order (closest first)."""
+    found = _neighbour_lists().get((int(edition), str(code)))
+    if found is None:
+        editions = sorted({e for e, _ in _neighbour_lists()})
         raise LookupError(
             f"council {code} has no statistical neighbours in edition {edition}; "
             f"editions: {editions}"
         )
-    return tuple(rows["neighbour_code"].tolist())
+    return list(found)
 
 
 def name_of(code: str) -> str:

@@ -12,9 +12,9 @@ Two routes give the same :class:`Demand` (draws, councils, years, groups, bands)
   (states age x group); the 31 March stock of each state, summed into age bands, is the
   demand, so again it adds up to the model's own total in every draw.
 
-Exported frames of the record-level route suppress cells whose mean is under 5 (children's
-data); :meth:`Demand.to_frame` applies the same rule to both routes, so every export of
-demand hides small numbers.
+Exported frames hide cells whose mean is a small number of children (the one rule,
+:mod:`carecast.disclosure`); :meth:`Demand.to_frame` applies it to both routes, so every
+export of demand hides small numbers.
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ from carecast.model.schema import summarise
 from carecast.placements import mix
 from carecast.scenarios.run import STAT_COLUMNS, suppress
 
-SUPPRESS_BELOW = 5
 ALL = "all"
 
 
@@ -91,8 +90,8 @@ class Demand:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy rows: la_code, period, group, age_band ('all' for totals), mean and 80%/95%
-        intervals over draws; cells with a mean under 5 (but not 0) are blanked and
-        flagged ``suppressed``."""
+        intervals over draws; cells whose mean the small-number rule hides are blanked
+        and flagged ``suppressed``."""
         d = self.draws
         n, h = len(self.codes), len(self.years)
         frames = []
@@ -113,7 +112,7 @@ class Demand:
         out["period"] = out["period"].astype(int)
         out.insert(3, "group_label", [categories.label(g) if g != ALL else "All children"
                                       for g in out["group"]])
-        return suppress(out, SUPPRESS_BELOW)
+        return suppress(out, 1.0)
 
 
 def _defaults(horizon: int | None, draws: int | None, seed: int | None) -> tuple[int, int, int]:

@@ -45,7 +45,7 @@ from carecast.data import categories
 from carecast.data.workspace import Workspace
 from carecast.model.schema import summarise
 from carecast.placements import published, register
-from carecast.placements.demand import ALL, SUPPRESS_BELOW, Demand, summarise_draws
+from carecast.placements.demand import ALL, Demand, summarise_draws
 from carecast.placements.mix import council_rng
 from carecast.scenarios.run import STAT_COLUMNS, suppress
 
@@ -260,7 +260,8 @@ class Gap:
         return self.demand.draws[:, :, :, [self.demand.groups.index(g) for g in self.groups]]
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        """Tidy tables, means and 80%/95% intervals over draws, means under 5 suppressed:
+        """Tidy tables, means and 80%/95% intervals over draws, small means suppressed
+        (:mod:`carecast.disclosure`):
         ``gap`` (by group and age band), ``recruitment``, ``cost``, ``out_of_area``,
         ``unit_costs`` and ``summary``."""
         codes, years = self.demand.codes, self.demand.years.astype(int)
@@ -287,11 +288,11 @@ class Gap:
                                 ignore_index=True)
         fy = [financial_year(int(y)) for y in years]
         return {
-            "gap": suppress(pd.concat(parts, ignore_index=True), SUPPRESS_BELOW),
-            "recruitment": suppress(recruitment, SUPPRESS_BELOW),
+            "gap": suppress(pd.concat(parts, ignore_index=True), 1.0),
+            "recruitment": suppress(recruitment, 1.0),
             "cost": _flat(self.extra_gbp, codes, fy, "extra_cost_gbp"),
             "out_of_area": suppress(_flat(self.out_of_area, codes, years,
-                                          "placed_out_of_area"), SUPPRESS_BELOW),
+                                          "placed_out_of_area"), 1.0),
             "unit_costs": unit_costs(years),
             "summary": self.summary(),
         }

@@ -63,7 +63,6 @@ from carecast.scenarios.schema import (
     Segment,
 )
 
-SUPPRESS_BELOW = 5
 N_CAT, N_EXIT = len(CATEGORIES), len(REASONS) - 1
 
 
@@ -309,4 +308,4 @@ def run(baseline: RecordBaseline, scenario: Scenario, *, as_of: dt.date | None =
     return council.paired(scenario, baseline.years, costs,
                           lambda side, c: _side(baseline, side, c), np.array([0]),
                           draws=baseline.draws, seed=baseline.seed, as_of=as_of,
-                          cost_scale=cost_scale, rate=rate, suppress_below=SUPPRESS_BELOW)
+                          cost_scale=cost_scale, rate=rate, record_level=True)

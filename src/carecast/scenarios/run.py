@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carecast import params
+from carecast import disclosure, params
 from carecast.costs import base as cost_base
 from carecast.costs import unit_costs
 from carecast.costs import workforce as wf
@@ -314,7 +314,7 @@ class ScenarioResult:
     draws: int
     seed: int
     assumptions: list[str]
-    suppress_below: float | None = None   # children's data (record level): hide small counts
+    record_level: bool = False   # children's data: small numbers hidden (carecast.disclosure)
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """Tidy tables: children, children_by_category, child_weeks, spend, summary."""
@@ -339,15 +339,18 @@ class ScenarioResult:
                              for k, v in appraised.items())], ignore_index=True)
         frames = {"children": children, "children_by_category": by_cat, "child_weeks": weeks,
                   "spend": spend, "summary": self.summary()}
-        if self.suppress_below is not None:
+        if self.record_level:
             from carecast.costs.calendar import weeks_per_year
 
-            for name, unit in (("children", 1.0), ("children_by_category", 1.0),
-                               ("child_weeks", weeks_per_year())):
-                frames[name] = suppress(frames[name], self.suppress_below * unit)
+            # Categories add up to each side's children (and child-weeks) in a year.
+            parts = [["la_code", "period", "variant"]]
+            for name, unit, within in (("children", 1.0, []),
+                                       ("children_by_category", 1.0, parts),
+                                       ("child_weeks", weeks_per_year(), parts)):
+                frames[name] = suppress(frames[name], unit, within=within)
             summary = frames["summary"]
-            frames["summary"] = suppress(summary, self.suppress_below,
-                                         summary["measure"] == "entries_avoided")
+            frames["summary"] = suppress(summary, 1.0,
+                                         rows=summary["measure"] == "entries_avoided")
         return frames
 
     def summary(self) -> pd.DataFrame:
@@ -391,15 +394,15 @@ class ScenarioResult:
         }
 
 
-def suppress(frame: pd.DataFrame, below: float, rows: pd.Series | None = None
-             ) -> pd.DataFrame:
-    """Blank the values of rows (default all) whose mean is under ``below`` in absolute
-    value but not exactly 0 (children's data: small numbers are not exported), flagging
-    them ``suppressed``."""
-    size = pd.to_numeric(frame["mean"], errors="coerce").abs()
-    small = (size > 0) & (size < below)
-    if rows is not None:
-        small &= rows
+def suppress(frame: pd.DataFrame, scale: float, *, within: list[list[str]] | None = None,
+             rows: pd.Series | None = None) -> pd.DataFrame:
+    """Blank the statistics of rows (default all) whose mean :mod:`carecast.disclosure`
+    hides (children's data: small numbers are not exported; ``scale`` is the unit, e.g.
+    weeks a year for child-weeks), flagging them ``suppressed``."""
+    keep = frame if rows is None else frame[rows.to_numpy()]
+    hidden = disclosure.suppress(keep, "mean", within=within or [], scale=scale)["suppressed"]
+    small = pd.Series(False, index=frame.index)
+    small[keep.index] = hidden.to_numpy()
     out = frame.copy()
     out[STAT_COLUMNS] = out[STAT_COLUMNS].astype(float).mask(small)
     out["suppressed"] = small
@@ -434,7 +437,7 @@ Side = Callable[[Scenario | None, dict[str, np.ndarray]], tuple[Outcome, np.ndar
 def paired(scenario: Scenario, years: np.ndarray, costs: cost_base.CostBase, side: Side,
            select: np.ndarray, *, draws: int, seed: int, as_of: dt.date | None = None,
            cost_scale: dict[str, float] | None = None, rate: float | None = None,
-           suppress_below: float | None = None) -> ScenarioResult:
+           record_level: bool = False) -> ScenarioResult:
     """Project and cost both sides with ``side(scenario or None, unit costs)``, the scenario
     side under its parameter overrides, and appraise the paired draws for the councils
     ``select`` (shared by the council and record-level paths)."""
@@ -470,7 +473,7 @@ def paired(scenario: Scenario, years: np.ndarray, costs: cost_base.CostBase, sid
                           baseline=base_side.select(select), changed=changed.select(select),
                           investment_gbp=investment[select], appraisal=appraisal,
                           draws=draws, seed=seed, assumptions=assumptions,
-                          suppress_below=suppress_below)
+                          record_level=record_level)
 
 
 def run(baseline: Baseline, scenario: Scenario, *, as_of: dt.date | None = None,

@@ -7,7 +7,6 @@ functions of the workspace, so every face gets the same figures.
 from __future__ import annotations
 
 from carecast.benchmark import indicators
-from carecast.benchmark.charts import write_chart
 from carecast.benchmark.compare import benchmark, benchmark_table, sources
 from carecast.benchmark.drivers import run as drivers
 from carecast.benchmark.drivers import spec as drivers_spec
@@ -25,4 +24,4 @@ def measure_label(measure_id: str) -> str:
 
 __all__ = ["Indicator", "IndicatorData", "benchmark", "benchmark_table", "drivers",
            "drivers_spec", "indicators", "measure_label", "neighbours", "official_neighbours",
-           "profile", "sources", "write_chart"]
+           "profile", "sources"]

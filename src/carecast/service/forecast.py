@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carecast import params
+from carecast import disclosure, params
 from carecast.costs import spend as spending
 from carecast.costs.base import england_base
 from carecast.costs.calendar import year_ending
@@ -150,9 +150,26 @@ def council_cost_base(ws: Workspace, code: str, years: np.ndarray) -> Any:
     return baseline.costs.select(idx)
 
 
+STATS = ["mean", "lo_80", "hi_80", "lo_95", "hi_95"]
+
+
+def _children_hidden(frame: pd.DataFrame, value: str, part: str, keys: list[str],
+                     columns: list[str]) -> pd.DataFrame:
+    """Record-level rows with small numbers hidden (:mod:`carecast.disclosure`): each
+    total (``part`` == "all") on its own, and its parts so that none can be worked out
+    from it; ``suppressed`` flags them."""
+    is_part = frame[part] != "all"
+    totals = disclosure.suppress(frame[~is_part], value, columns=columns)
+    parts = disclosure.suppress(frame[is_part], value, columns=columns, within=[keys])
+    out = pd.concat([totals, parts]).sort_index()
+    out[columns] = out[columns].astype(float)
+    return out
+
+
 @dataclass(frozen=True)
 class RecordForecast:
-    """A record-level forecast (monthly) and, when asked, its spend by financial year."""
+    """A record-level forecast (monthly) and, when asked, its spend by financial year;
+    children's data, so small numbers are already hidden (``suppressed`` flags them)."""
 
     forecast: pd.DataFrame
     spend: pd.DataFrame | None
@@ -179,7 +196,8 @@ def forecast_records(ws: Workspace, council: str | None = None, *, months: int,
     model = MultistateModel(reference_days=reference_days, n_draws=n, population=population,
                             random_state=s).fit(episodes, end=forecast_start(episodes))
     sim = model.project_draws(months)
-    frame = model.summarise(sim).assign(la_code=code or "workspace")
+    frame = _children_hidden(model.summarise(sim).assign(la_code=code or "workspace"),
+                             "mean", "state", ["period", "measure"], STATS)
     if not costs:
         return RecordForecast(frame, None, None, None)
     start = model.rates_.start
@@ -197,6 +215,7 @@ def forecast_records(ws: Workspace, council: str | None = None, *, months: int,
         spend = spend.merge(ro3, on=["la_code", "period"], how="left")
         # RO3 is the council's whole CLA spend: beside the total only.
         spend["ro3_actual_gbp"] = spend["ro3_actual_gbp"].where(spend["category"] == "all")
+    spend = _children_hidden(spend, "children", "category", ["period"], ["children", *STATS])
     return RecordForecast(frame, spend, unit[unit["period"].isin(spend["period"])], ro3)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from carecast import disclosure
 from carecast.benchmark import indicators
 from carecast.data import catalogue, categories
 from carecast.data.errors import InputError
@@ -27,7 +28,6 @@ from carecast.service import workspace as checks
 
 MAX_HORIZON = 10
 GAP_LEVER = "sufficiency_gap"
-SUPPRESSED = "c"
 
 
 def _check(horizon: int | None, draws: int | None) -> None:
@@ -74,7 +74,7 @@ class DemandResult:
     def to_json(self) -> dict[str, Any]:
         frame = self.frame.astype(object).where(self.frame.notna(), None)
         return {"source": self.source, "notes": list(self.notes), "sources": self.sources,
-                "suppressed_below": demand_mod.SUPPRESS_BELOW,
+                "suppressed_below": disclosure.rule().threshold,
                 "rows": frame.to_dict("records")}
 
 
@@ -117,11 +117,11 @@ def supply_summary(ws: Workspace) -> pd.DataFrame | None:
         occupied_places=("occupied_places", "sum"), vacancies=("vacancies", "sum"),
         mean_weekly_cost_gbp=("weekly_cost_gbp", "mean"))
     counts = ["n_rows", "approved_places", "occupied_places", "vacancies"]
-    values = grouped[counts].astype(float)
-    small = (values > 0) & (values < demand_mod.SUPPRESS_BELOW)
-    grouped[counts] = values.astype(int).astype(object).mask(small, SUPPRESSED)
+    rule = disclosure.rule()
+    few = rule.is_small(grouped["n_rows"])
+    grouped = disclosure.mark(grouped.astype({c: int for c in counts}), counts)
     grouped["mean_weekly_cost_gbp"] = grouped["mean_weekly_cost_gbp"].round(0).astype(
-        object).mask(small["n_rows"], SUPPRESSED)
+        object).mask(few, rule.marker)
     grouped.insert(1, "group", grouped["type"].map(
         {t: s["group"] for t, s in register.vocabulary()["types"].items()}))
     return grouped

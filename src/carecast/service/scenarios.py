@@ -28,9 +28,11 @@ from carecast.service import placements
 from carecast.service import workspace as checks
 from carecast.service.forecast import council_cost_base
 
-__all__ = ["Baseline", "Scenario", "ScenarioResult", "baseline", "compare", "history", "load",
-           "parse", "presets", "run_scenario", "scenario_from", "tornado"]
+__all__ = ["SOURCE", "Baseline", "Scenario", "ScenarioResult", "baseline", "compare", "history",
+           "load", "parse", "presets", "run_scenario", "scenario_from", "tornado"]
 
+SOURCE = ("carecast scenarios on the default council forecast (DfE children looked after "
+          "data), priced by carecast.costs and reconciled to MHCLG RO3 outturn")
 _BASELINES: OrderedDict[tuple[Any, ...], Baseline] = OrderedDict()
 _KEEP = 4
 

@@ -1,7 +1,7 @@
 """A council's own SSDA903 return: validate, ingest, summarise, and synthesise test data.
 
 Record-level data is personal data: these functions never return child identifiers, and
-summaries are suppressed (counts of 1 to 4) before they reach a face.
+summaries are suppressed (:mod:`carecast.disclosure`) before they reach a face.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from carecast.data.ssda903.synth_writer import write_returns
 from carecast.data.ssda903.validate import Validation, validate_folder
 from carecast.data.workspace import Workspace
 
-SUPPRESS_BELOW = summary.SUPPRESS_BELOW
-
-__all__ = ["SUPPRESS_BELOW", "IngestResult", "Synthetic", "Validation", "age_bands",
+__all__ = ["IngestResult", "Synthetic", "Validation", "age_bands",
            "generate", "ingest", "ingest_process", "summarise", "synth_shares",
            "validate_folder", "write_returns"]
 

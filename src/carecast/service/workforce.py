@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carecast import OGL_ATTRIBUTION, params
+from carecast import OGL_ATTRIBUTION, disclosure, params
 from carecast.costs import workforce as wf
 from carecast.data import catalogue, councils, periods
 from carecast.data.errors import InputError
@@ -25,8 +25,6 @@ from carecast.model.cin import CinModel, load_cin_data
 from carecast.model.council import load_council_data
 from carecast.model.schema import summarise
 from carecast.service import workspace as checks
-
-SUPPRESS_BELOW = 5
 
 
 @dataclass(frozen=True)
@@ -94,11 +92,11 @@ def plan(ws: Workspace, council: str, *, caseload: float | None = None,
                         for k, v in stats.items()})
         rows.append(row)
     frame = pd.DataFrame(rows)
-    # Children's counts under 5 are not published (disclosure rule), even as forecasts.
+    # Small counts of children are not published (carecast.disclosure), even as forecasts.
     for name in ("children_in_need", "looked_after"):
-        small = frame[name] < SUPPRESS_BELOW
+        small = disclosure.rule().is_small(frame[name])
         columns = [c for c in frame if c == name or c.startswith(f"{name}_")]
-        frame[columns] = frame[columns].mask(small)
+        frame.loc[small, columns] = np.nan
     frame["all_fte_now"] = float(position.total_fte[0])
     frame["gap_fte"] = frame["all_fte_needed"] - frame["all_fte_now"]
     target = position.england_agency_rate if agency_rate is None else agency_rate / 100

@@ -20,12 +20,14 @@ from starlette.middleware.sessions import SessionMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import carecast
+from carecast import disclosure
 from carecast.web import (
     routes_account,
     routes_api,
     routes_placements,
     routes_public,
     routes_records,
+    routes_report,
     routes_ssda903,
     scenarios_page,
 )
@@ -81,6 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
         govuk=settings.govuk_frontend is not None,
         ogl=carecast.OGL_ATTRIBUTION,
         csrf_field=CSRF_FIELD,
+        disclosure_note=lambda: disclosure.rule().note,  # the one small-number rule's words
         version=carecast.__version__,
     )
     app.state.templates = templates
@@ -110,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_ssda903.router)
     app.include_router(routes_placements.router)
     app.include_router(scenarios_page.router)
+    app.include_router(routes_report.router)
     app.include_router(routes_api.router)
 
     @app.exception_handler(NotSignedIn)

@@ -28,10 +28,11 @@ from carecast.web.public import PublicData
 
 T = TypeVar("T")
 Key = tuple[Hashable, ...]
-LIMITS = {"council": 400, "home": 1000, "compare": 300, "sources": 4, "councils": 1}
+LIMITS = {"council": 400, "home": 1000, "compare": 300, "sources": 4, "councils": 1,
+          "report-pdf": 200}
 """Entries kept per kind: every council (plus room), every indicator and year, the most
-recent comparisons. Rendered HTML and JSON (keys ``("html" | "json", kind, ...)``) have
-the same limits."""
+recent comparisons, every council's PDF pack. Rendered HTML and JSON (keys ``("html" |
+"json", kind, ...)``) have the same limits."""
 RENDERED = ("html", "json")
 DEFAULT_LIMIT = 100
 

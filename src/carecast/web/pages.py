@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from carecast import OGL_ATTRIBUTION
+from carecast import OGL_ATTRIBUTION, disclosure
+from carecast.report import charts
+from carecast.report.charts import Series
+from carecast.report.text import format_value
 from carecast.service import benchmark as bench
 from carecast.service import data as public_data
 from carecast.service import placements as placement_service
 from carecast.service.benchmark import Indicator
-from carecast.web import charts
-from carecast.web.charts import Series
 from carecast.web.public import PublicData
-from carecast.web.tables import SUPPRESSED, Column, Table, format_value
+from carecast.web.tables import Column, Table
 
 DEFAULT_INDICATOR = "cla_rate"
 TREND_INDICATORS = ("cla_rate", "cla_starts_rate", "ceased_rate", "cin_rate", "cpp_rate")
@@ -274,7 +275,7 @@ DEMAND_SOURCE = ("carecast.placements: the default council forecast's joint draw
 
 def _shown(row: dict[str, Any], key: str) -> Any:
     """A forecast cell as a table shows it: DfE's 'c' when suppressed, else to one place."""
-    return SUPPRESSED if row["suppressed"] else round(float(row[key]), 1)
+    return disclosure.rule().marker if row["suppressed"] else round(float(row[key]), 1)
 
 
 def _demand_chart(rows: Any, key: str, labels: dict[str, str], title: str,
@@ -321,13 +322,13 @@ def _placements(data: PublicData, code: str) -> dict[str, Any]:
     tables = [
         Table(name="placement-demand",
               caption="Children needing each type of home at 31 March, forecast mean with "
-              "80% and 95% intervals (means under 5 shown as c)",
+              "80% and 95% intervals",
               columns=[Column("group", "Type of home"), Column("year", "Year"),
                        *INTERVAL_COLUMNS],
               rows=group_rows, source=DEMAND_SOURCE),
         Table(name="placement-demand-age",
               caption=f"Children needing each type of home by age band at 31 March "
-              f"{years[-1]}, forecast mean (under 5 shown as c)",
+              f"{years[-1]}, forecast mean",
               columns=[Column("age_band", "Age band"),
                        *[Column(g, label, "count") for g, label in section["groups"]]],
               rows=age_rows, source=DEMAND_SOURCE),

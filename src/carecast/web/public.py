@@ -15,13 +15,13 @@ from typing import Any
 
 import pandas as pd
 
+from carecast.report.charts import MapFrame, project_shapes
 from carecast.service import benchmark, forecast
 from carecast.service import data as public_data
 from carecast.service import placements as placement_service
 from carecast.service import workspace as svc
 from carecast.service.benchmark import Indicator, IndicatorData
 from carecast.service.workspace import Council, Workspace
-from carecast.web.charts import MapFrame, project_shapes
 
 ENGLAND = forecast.ENGLAND
 FORECAST_HORIZON = 5

@@ -18,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from carecast import disclosure
 from carecast.service import placements as service
 from carecast.service.workspace import InputError, Workspace, WorkspaceBusy
 from carecast.service.workspace import council as find_council
@@ -26,7 +27,7 @@ from carecast.web.accounts import Account
 from carecast.web.routes_public import Format
 from carecast.web.routes_ssda903 import MB, _too_large, safe_name
 from carecast.web.security import check_csrf, require
-from carecast.web.tables import SUPPRESSED, Column, Table
+from carecast.web.tables import Column, Table
 from carecast.web.views import cached, download, render
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,7 @@ ANALYST = require("analyst")
 PATH = "/records/placements"
 SUFFIXES = (".csv", ".xlsx")
 SOURCE = ("carecast.placements: this workspace's supply register (carers pseudonymised) "
-          "against the council's forecast demand; means under 5 shown as c")
+          "against the council's forecast demand")
 STAT_KEYS = ("mean", "lo_80", "hi_80", "lo_95", "hi_95")
 STATS = [Column("mean", "Mean", "count"), Column("lo_80", "80% lower", "count"),
          Column("hi_80", "80% upper", "count"), Column("lo_95", "95% lower", "count"),
@@ -43,13 +44,13 @@ STATS = [Column("mean", "Mean", "count"), Column("lo_80", "80% lower", "count"),
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Table rows; a suppressed row's numbers are DfE's 'c', the rest rounded."""
+    """Table rows; a suppressed row's numbers are the disclosure marker, the rest rounded."""
     out = frame.round(1).astype(object).where(frame.notna(), None)
     if "suppressed" in out:
         hidden = frame["suppressed"].to_numpy(bool)
         for key in STAT_KEYS:
             if key in out:
-                out.loc[hidden, key] = SUPPRESSED
+                out.loc[hidden, key] = disclosure.rule().marker
         out = out.drop(columns="suppressed")
     return out.to_dict("records")
 
@@ -137,7 +138,7 @@ async def sufficiency_page(
 
 def _supply_table(supply: pd.DataFrame) -> Table:
     return Table(
-        "supply", "Supply register by type, provider and status (counts under 5 as c)",
+        "supply", "Supply register by type, provider and status",
         [Column("type", "Type"), Column("group", "Group"), Column("provider", "Provider"),
          Column("status", "Status"), Column("n_rows", "Households or homes", "count"),
          Column("approved_places", "Approved places", "count"),

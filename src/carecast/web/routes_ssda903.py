@@ -21,13 +21,14 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from carecast import disclosure
 from carecast.service import ssda903 as records
 from carecast.service.workspace import InputError, Workspace, WorkspaceBusy
 from carecast.web import accounts, ingest_job
 from carecast.web.accounts import Account
 from carecast.web.routes_public import Format
 from carecast.web.security import check_csrf, require
-from carecast.web.tables import SUPPRESSED, Column, Table
+from carecast.web.tables import Column, Table
 from carecast.web.views import download, render
 
 router = APIRouter(include_in_schema=False)
@@ -37,8 +38,7 @@ PATH = "/records/ssda903"
 MB = 1024 * 1024
 CHUNK = 1024 * 1024
 SUFFIXES = (".csv", ".xml")
-SOURCE = ("SSDA903 returns ingested into this workspace (children pseudonymised); "
-          "counts of 1 to 4 shown as c")
+SOURCE = "SSDA903 returns ingested into this workspace (children pseudonymised)"
 UPLOAD_FOLDER = "web-upload"
 MAX_FILES = 200
 MAX_PART = 100
@@ -71,7 +71,7 @@ def _report(root: Path) -> dict[str, Any] | None:
 
 
 def _count(record: dict[str, Any]) -> int | str:
-    return SUPPRESSED if record["count"] is None else int(record["count"])
+    return disclosure.rule().marker if record["count"] is None else int(record["count"])
 
 
 def _financial(year: int) -> str:

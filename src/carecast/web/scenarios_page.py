@@ -3,7 +3,8 @@ side, and downloads the scenario file. Mount with ``app.include_router(router)``
 
 The page is a plain form (no JavaScript): GET shows a preset, POST (CSRF-checked) runs the
 levers as set, and POST /scenarios/download returns the scenario as YAML. Charts and the
-``result_charts`` helper are shared with ``carecast scenario charts`` (docs figures).
+scenario charts are :mod:`carecast.report.charts`' (shared with ``carecast scenario charts``
+and the report packs).
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from markupsafe import Markup
 
+from carecast.report.charts import CHART_TITLES, Series, line_legend, result_charts
 from carecast.service import scenarios
-from carecast.service.scenarios import ScenarioResult
 from carecast.service.workspace import InputError, Workspace
 from carecast.web.accounts import Account
-from carecast.web.charts import Series, line_chart, line_legend
 from carecast.web.security import check_csrf, require
 from carecast.web.views import render
 
@@ -28,81 +26,6 @@ router = APIRouter(include_in_schema=False)
 Csrf = Depends(check_csrf)
 FIELDS = ("entries_percent", "reunification_percent", "residential_moves", "carers",
           "ifa_premium", "investment")
-
-
-def _year(period: object) -> int:
-    """A year ending 31 March from 2025 or '2024-25'."""
-    text = str(period)
-    return int(text[:4]) + 1 if "-" in text else int(text)
-
-
-def _series(name: str, frame: pd.DataFrame) -> Series:
-    rows = frame.reset_index(drop=True)
-    x = [_year(p) for p in rows["period"]]
-    return Series(name=name, points=list(zip(x, rows["mean"], strict=True)),
-                  bands={"80%": list(zip(x, rows["lo_80"], rows["hi_80"], strict=True))})
-
-
-CHART_TITLES = {
-    "children": "Children looked after at 31 March",
-    "spend": "Placement spend by financial year (£m)",
-    "savings": "Cumulative net savings after investment (£m)",
-}
-
-
-def result_charts(result: ScenarioResult) -> dict[str, Markup]:
-    """SVG charts of one council's result: children in care, spend and cumulative savings."""
-    frames = result.to_frames()
-    children = frames["children"]
-    stock = children[children["measure"] == "cla_at_31_march"]
-    spend = frames["spend"]
-    name = result.scenario.name
-    return {
-        "children": line_chart(
-            [_series("Baseline", stock[stock["variant"] == "baseline"]),
-             _series(name, stock[stock["variant"] == "scenario"])],
-            title=CHART_TITLES["children"],
-            description=f"Baseline and '{name}', mean and 80% interval.",
-            fmt=lambda v: f"{v:,.0f}"),
-        "spend": line_chart(
-            [_series("Baseline", spend[spend["measure"] == "baseline_gbp"]),
-             _series(name, spend[spend["measure"] == "scenario_gbp"])],
-            title=CHART_TITLES["spend"],
-            description="Year ending 31 March; mean and 80% interval.",
-            fmt=lambda v: f"{v / 1e6:,.0f}"),
-        "savings": line_chart(
-            [_series("Cumulative net savings", spend[spend["measure"]
-                                                     == "cumulative_savings_gbp"])],
-            title=CHART_TITLES["savings"],
-            description="Year ending 31 March; mean and 80% interval of paired draws.",
-            fmt=lambda v: f"{v / 1e6:,.1f}"),
-    }
-
-
-def tornado_chart(table: pd.DataFrame, width: int = 640) -> Markup:
-    """Horizontal bars of NPV at the low and high value of each assumption."""
-    rows = table.head(10)
-    centre = float(rows["central_npv_gbp"].iloc[0])
-    lo = min(rows[["npv_low_gbp", "npv_high_gbp"]].min().min(), centre)
-    hi = max(rows[["npv_low_gbp", "npv_high_gbp"]].max().max(), centre)
-    left, right, bar = 260, 20, 22
-    height = 30 + bar * len(rows)
-
-    def px(v: float) -> float:
-        return left + (v - lo) / ((hi - lo) or 1) * (width - left - right)
-
-    out = [f'<svg class="cc-chart" viewBox="0 0 {width} {height}" role="img" '
-           f'xmlns="http://www.w3.org/2000/svg"><title>NPV sensitivity (tornado)</title>']
-    for i, (_, r) in enumerate(rows.iterrows()):
-        y = 10 + i * bar
-        a, b = sorted((px(r["npv_low_gbp"]), px(r["npv_high_gbp"])))
-        out.append(f'<text x="{left - 6}" y="{y + 14}" text-anchor="end" font-size="11">'
-                   f'{Markup.escape(r["assumption"])}</text><rect x="{a:.1f}" y="{y + 3}" '
-                   f'width="{max(b - a, 1):.1f}" height="{bar - 6}" fill="#1d70b8"/>')
-    out.append(f'<line x1="{px(centre):.1f}" x2="{px(centre):.1f}" y1="5" y2="{height - 20}" '
-               f'stroke="#0b0c0c"/><text x="{px(centre):.1f}" y="{height - 5}" '
-               f'text-anchor="middle" font-size="11">NPV £{centre / 1e6:,.1f}m</text></svg>')
-    return Markup("".join(out))
 
 
 def _form_scenario(values: dict[str, float], start: dt.date) -> scenarios.Scenario:

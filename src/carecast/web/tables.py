@@ -1,25 +1,21 @@
 """Tables shown on pages, served as JSON and downloaded as CSV or XLSX from one definition.
 
-Every download carries its source and (for public data) the Open Government Licence
-attribution, and counts under the suppression threshold are replaced by "c" (DfE's marker)
-before they leave.
+Downloads go through :func:`carecast.report.export.render`, the writer every export uses,
+so each carries its source, the licence line (for public data) and the small-number rule
+(:mod:`carecast.disclosure`: hidden counts shown as "c", DfE's marker), as pages do.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from openpyxl import Workbook
+import pandas as pd
 
 from carecast import OGL_ATTRIBUTION
-
-SUPPRESS_BELOW = 5
-"""Counts from 1 to 4 are suppressed in downloads: the project's disclosure rule."""
-SUPPRESSED = "c"
+from carecast.report import export
+from carecast.report.text import format_value
 
 
 @dataclass(frozen=True)
@@ -48,21 +44,19 @@ class Table:
         """Text for one cell as pages show it."""
         return format_value(row.get(column.key), column.kind)
 
+    def frame(self) -> pd.DataFrame:
+        """The rows as a frame keyed by column key, hidden counts already the marker."""
+        frame = pd.DataFrame([{c.key: row.get(c.key) for c in self.columns}
+                              for row in self.rows], columns=[c.key for c in self.columns])
+        counts = [c.key for c in self.columns if c.kind == "count"]
+        return export.publishable(frame, counts)
+
     def safe_rows(self) -> list[dict[str, Any]]:
         """Rows with small counts suppressed and missing numbers as None (JSON-safe)."""
         out = []
-        for row in self.rows:
-            clean = {}
-            for column in self.columns:
-                value = row.get(column.key)
-                if isinstance(value, float) and math.isnan(value):
-                    value = None
-                if column.kind == "count" and isinstance(value, int | float) and (
-                    0 < value < SUPPRESS_BELOW
-                ):
-                    value = SUPPRESSED
-                clean[column.key] = value
-            out.append(clean)
+        for record in self.frame().to_dict(orient="records"):
+            out.append({k: None if isinstance(v, float) and math.isnan(v) else v
+                        for k, v in record.items()})
         return out
 
     def as_json(self) -> dict[str, Any]:
@@ -75,46 +69,9 @@ class Table:
             "licence": self.licence,
         }
 
-    def _footer(self) -> list[list[str]]:
-        licence = [[self.licence]] if self.licence else []
-        return [[], [f"Source: {self.source}"], *licence]
-
-    def to_csv(self) -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow([c.label for c in self.columns])
-        for row in self.safe_rows():
-            writer.writerow(["" if row[c.key] is None else row[c.key] for c in self.columns])
-        writer.writerows(self._footer())
-        return buffer.getvalue().encode("utf-8-sig")
-
-    def to_xlsx(self) -> bytes:
-        book = Workbook()
-        sheet = book.active
-        sheet.title = self.name[:31]
-        sheet.append([self.caption])
-        sheet.append([c.label for c in self.columns])
-        for row in self.safe_rows():
-            sheet.append([row[c.key] for c in self.columns])
-        for line in self._footer():
-            sheet.append(line)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return buffer.getvalue()
-
-
-def format_value(value: Any, kind: str) -> str:
-    """Numbers as analysts read them: thousands separators, one decimal for rates."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if kind == "count" and isinstance(value, int | float):
-        if 0 < value < SUPPRESS_BELOW:
-            return SUPPRESSED
-        return f"{value:,.0f}"
-    if kind in ("rate", "number") and isinstance(value, int | float):
-        return f"{value:,.1f}" if abs(value) < 1000 or kind == "rate" else f"{value:,.0f}"
-    if kind == "percent" and isinstance(value, int | float):
-        return f"{value:.1f}%"
-    if kind == "money" and isinstance(value, int | float):
-        return f"£{value:,.0f}"
-    return str(value)
+    def download(self, fmt: str) -> bytes:
+        """The table as a CSV or XLSX file, headed by the column labels."""
+        frame = self.frame().rename(columns={c.key: c.label for c in self.columns})
+        return export.render(frame, fmt, title=self.caption, sources=[self.source],
+                             licence=self.licence,
+                             count_columns=[c.label for c in self.columns if c.kind == "count"])

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from carecast.report.export import MEDIA
 from carecast.web.cache import Key, PageCache
 from carecast.web.public import PublicData
 from carecast.web.security import csrf_token, current_account
@@ -28,10 +29,7 @@ ERROR_TITLES = {
     422: "Check the address",
     429: "Too many attempts",
 }
-MEDIA = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+DOWNLOADS = ("csv", "xlsx")
 
 
 def error_title(status: int) -> str:
@@ -90,13 +88,13 @@ async def cached(request: Request, key: Key, build: Callable[[], T]) -> T:
 
 def download(page: dict[str, Any], table_name: str | None, fmt: str, stem: str) -> Response:
     """One of the page's tables as CSV or XLSX."""
-    if fmt not in MEDIA:
+    if fmt not in DOWNLOADS:
         raise HTTPException(404, f"Unknown format {fmt!r}; use csv or xlsx.")
     tables: list[Table] = page["tables"]
     table = next((t for t in tables if t.name == table_name), None)
     if table is None:
         raise HTTPException(404, f"No table {table_name!r} on this page.")
-    body = table.to_csv() if fmt == "csv" else table.to_xlsx()
+    body = table.download(fmt)
     filename = f"carecast-{stem}-{table.name}.{fmt}"
     return Response(body, media_type=MEDIA[fmt],
                     headers={"content-disposition": f'attachment; filename="{filename}"'})

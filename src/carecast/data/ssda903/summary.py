@@ -3,8 +3,8 @@
 Works on any frame with the :func:`carecast.data.ssda903.store.load_episodes` columns
 (child, decom, dec, rne, rec, place, place_provider, dob; with ls, short breaks are left
 out), so the generator's own counts and the ingested data's counts come from the same
-code. Exported counts of 1 to 4 are suppressed (shown as None) to protect children in
-small groups.
+code. Published counts go through :mod:`carecast.disclosure` (small counts hidden, shown
+as None here, and secondary suppression within each year, whose totals are published).
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from carecast import params
+from carecast import disclosure, params
 from carecast.data.ssda903 import cla, codes
 
 if TYPE_CHECKING:
     from carecast.data.workspace import Workspace
-
-SUPPRESS_BELOW = 5
-
 
 @cache
 def _reason_lookup() -> dict[str, str]:
@@ -92,18 +89,26 @@ def shares(table: pd.DataFrame, key: str) -> pd.Series:
     return total / total.sum()
 
 
-def suppress(table: pd.DataFrame) -> pd.DataFrame:
-    """Counts of 1-4 replaced by None (DfE's 'c'), for anything shown or exported."""
-    out = table.copy().astype({"count": object})
-    small = (table["count"] > 0) & (table["count"] < SUPPRESS_BELOW)
-    out.loc[small, "count"] = None
-    return out
+# Each breakdown's cells add up to a total a reader can see: each year's children in care
+# (the ``stock`` table) or children ceased (the sum of the year's reasons).
+TOTALS: dict[str, list[list[str]]] = {
+    "stock_by_category": [["year"]],
+    "stock_by_dfe_group": [["year"]],
+    "ceased": [["year"]],
+}
+
+
+def suppress(table: pd.DataFrame, name: str | None = None) -> pd.DataFrame:
+    """Counts hidden by :mod:`carecast.disclosure` replaced by None (and flagged
+    ``suppressed``), for anything shown or exported; ``name`` (a :func:`counts` key) says
+    which totals the cells add up to."""
+    return disclosure.suppress(table, "count", within=TOTALS.get(name or "", []))
 
 
 def report(episodes: pd.DataFrame, years: list[int]) -> dict[str, list[dict]]:
     """Suppressed counts as JSON-ready records."""
     return {
-        name: suppress(table).to_dict(orient="records")
+        name: suppress(table, name).to_dict(orient="records")
         for name, table in counts(episodes, years).items()
     }
 
