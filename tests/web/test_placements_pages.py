@@ -19,8 +19,9 @@ UPLOAD = "/records/placements/upload"
 
 
 def rows_of(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    return rows[: rows.index([])]
+    """The table of a downloaded CSV (header first), without the writer's '# ' lines."""
+    rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")))
+    return [r for r in rows if r and not r[0].startswith("# ")]
 
 
 def no_small_numbers(rows: list[list[str]]) -> bool:
