@@ -69,6 +69,11 @@ def test_the_pdf_shows_the_council_pages_numbers(norfolk) -> None:  # type: igno
     assert f"{drivers['expected']:,.1f}" in text
     assert "£144.4m RO3 outturn in 2024-25" in text   # MHCLG RO3, Norfolk
     assert "Correlation, not cause" in text
+    shown = [r for r in _table(norfolk["api"], "placement-demand")["rows"]
+             if isinstance(r["mean"], float) and abs(r["mean"] % 1 - 0.5) > 0.06]
+    assert shown   # the Placements section: children needing each type of home
+    for row in shown:
+        assert f"{row['group']} {row['year']} {row['mean']:,.0f}" in text, row
 
 
 def test_the_pdf_is_tagged_a4_with_page_numbers(norfolk) -> None:  # type: ignore[no-untyped-def]

@@ -26,7 +26,14 @@ from carecast import OGL_ATTRIBUTION, disclosure
 from carecast.report import charts, export, pdf
 from carecast.report.charts import Series
 from carecast.report.text import compared, financial_year, format_value, millions
-from carecast.service.report import FORECAST_SOURCE, HEADLINE, CouncilPack, EnglandPack
+from carecast.service import placements as placement_service
+from carecast.service.report import (
+    FORECAST_SOURCE,
+    HEADLINE,
+    PLACEMENT_DEMAND,
+    CouncilPack,
+    EnglandPack,
+)
 
 FORMATS = ("html", "pdf")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -213,6 +220,32 @@ def _forecast_table(forecast: pd.DataFrame) -> PackTable:
                      rows=rows, source=FORECAST_SOURCE)
 
 
+def _placement_demand_table(demand: pd.DataFrame) -> PackTable:
+    """Children needing each type of home by year, all ages (the council page's table);
+    cells the small-number rule hides are the marker."""
+    marker = disclosure.rule().marker
+
+    def cell(row: dict[str, Any], fmt: Callable[[], str]) -> str:
+        return marker if row["suppressed"] else fmt()
+
+    rows = [[r["group_label"], str(int(r["period"])), cell(r, lambda r=r: _count(r["mean"])),
+             cell(r, lambda r=r: _interval(r["lo_80"], r["hi_80"], _count)),
+             cell(r, lambda r=r: _interval(r["lo_95"], r["hi_95"], _count))]
+            for r in demand[demand["age_band"] == "all"].to_dict(orient="records")]
+    return PackTable(caption="Children needing each type of home at 31 March, forecast "
+                     "(all ages)",
+                     columns=[("Type of home", False), ("Year", False), ("Mean", True),
+                              ("80% interval", True), ("95% interval", True)],
+                     rows=rows, source=placement_service.DEMAND_SOURCE)
+
+
+def _section_table(kind: str, frame: pd.DataFrame, heading: str) -> PackTable:
+    if kind == PLACEMENT_DEMAND:
+        return _placement_demand_table(frame)
+    return _benchmark_table(frame, f"{heading}: against England, region and statistical "
+                            "neighbours")
+
+
 def _accuracy_table(pack: CouncilPack | EnglandPack, own: pd.DataFrame | None) -> PackTable:
     acc = pack.accuracy
     mine = {} if own is None else own.set_index("horizon")["mape"].to_dict()
@@ -382,9 +415,8 @@ def council_html(pack: CouncilPack) -> str:
         spend=_spend_table(pack.spend), unit_costs=_unit_cost_table(pack.unit_costs),
         calibration=calibration, scenarios=[_scenario_view(s) for s in pack.scenarios],
         sections=[{"heading": s.heading, "paragraphs": s.paragraphs,
-                   "tables": [_benchmark_table(t, f"{s.heading}: against England, region and "
-                                               "statistical neighbours") for _, t in s.tables]}
-                  for s in pack.sections], pending=pack.pending,
+                   "tables": [_section_table(k, t, s.heading) for k, t in s.tables]}
+                  for s in pack.sections],
         records=_records_tables(pack.records) if pack.records else None,
         **_context_common(pack))
 

@@ -29,6 +29,10 @@ from carecast.service import workspace as checks
 MAX_HORIZON = 10
 GAP_LEVER = "sufficiency_gap"
 
+DEMAND_SOURCE = (  # the source line of every demand table (page, pack)
+    "carecast.placements: the default council forecast's joint draws split by "
+    "the council's placement mix and its trend (DfE 31 March placements 2020-2024)")
+
 
 def _check(horizon: int | None, draws: int | None) -> None:
     """Horizons of 1 to 10 years; draws within ``model.draws_limits`` (as every forecast)."""
@@ -188,6 +192,6 @@ def council_section(demand: demand_mod.Demand, code: str) -> dict[str, Any]:
             "bands": list(demand.bands)}
 
 
-__all__ = ["Demand", "DemandResult", "all_councils", "council_section", "demand", "gap_lever_value",
-           "load_supply", "public_demand", "resolve_scenario", "sufficiency",
-           "supply_summary", "synthetic_supply"]
+__all__ = ["DEMAND_SOURCE", "Demand", "DemandResult", "all_councils", "council_section",
+           "demand", "gap_lever_value", "load_supply", "public_demand", "resolve_scenario",
+           "sufficiency", "supply_summary", "synthetic_supply"]

@@ -9,14 +9,17 @@ shows the page's numbers. :func:`national` computes once what every council's pa
 the data catalogue), so a pack for all 153 councils fits each model once.
 :mod:`carecast.report.pack` turns these into HTML and PDF.
 
-Placements (issue 11) and workforce (issue 13) sections join ``CouncilPack.sections`` by
-:func:`extra_sections` when their service functions exist; until then a pack says so.
+The council page's other sections (placements, workforce, care leavers' outcomes,
+assessment factors) join ``CouncilPack.sections`` through :func:`extra_sections`; the
+placements section adds the page's demand by type of home
+(:func:`carecast.service.placements.public_demand`, drawn once in :func:`national`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +38,7 @@ from carecast.model.backtest import backtest, backtest_periods
 from carecast.service import benchmark as bench
 from carecast.service import data as public_data
 from carecast.service import forecast as forecasting
+from carecast.service import placements as placement_service
 from carecast.service import scenarios as scenario_service
 from carecast.service import ssda903 as records
 from carecast.service import workspace as checks
@@ -42,7 +46,7 @@ from carecast.service.benchmark import IndicatorData
 from carecast.service.workspace import Council, Workspace
 
 ENGLAND = forecasting.ENGLAND
-PARAMETERS = Path(str(resources.files("carecast") / "parameters"))
+PACKAGE = Path(str(resources.files("carecast")))
 HORIZON = 5
 """Years forecast in a pack: the web council page's horizon."""
 HEADLINE = ("cla_rate", "cla_starts_rate", "cpp_rate", "residential_pct", "cla_spend_per_child")
@@ -75,6 +79,8 @@ class National:
     accuracy: Accuracy
     datasets: pd.DataFrame
     councils: list[Council]
+    placement_demand: pd.DataFrame  # every council's tidy demand rows (Demand.to_frame)
+    placement_notes: tuple[str, ...]
     _series: dict[str, tuple[dict[str, pd.Series], dict[str, pd.Series], pd.Series]] = field(
         default_factory=dict, repr=False)
 
@@ -95,10 +101,11 @@ class National:
 
 
 def _derived_key(ws: Workspace, *parts: Any) -> str:
-    """Changes whenever the workspace's data, any shipped parameter or carecast does."""
+    """Changes whenever the workspace's data, any shipped parameter or carecast's code does
+    (a developer's edit as well as a release)."""
     stat = ws.db_path.stat()
     digest = hashlib.sha256()
-    for path in sorted(PARAMETERS.rglob("*.yaml")):
+    for path in sorted([*PACKAGE.rglob("*.yaml"), *PACKAGE.rglob("*.py")]):
         digest.update(path.read_bytes())
     text = json.dumps([carecast.__version__, stat.st_mtime_ns, stat.st_size,
                        digest.hexdigest(), *parts], sort_keys=True, default=str)
@@ -108,7 +115,7 @@ def _derived_key(ws: Workspace, *parts: Any) -> str:
 def _keep(cache: Path, write: Callable[[Path], Any]) -> None:
     """Write a derived file atomically and drop older ones of its kind (stale keys)."""
     cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".partial")
+    partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")  # one per writer
     write(partial)
     partial.replace(cache)
     kind = cache.stem.rsplit("-", 1)[0]
@@ -162,9 +169,11 @@ def national(ws: Workspace, *, draws: int | None = None, seed: int | None = None
     indicators = {i: bench.indicators.load(ws, i) for i in bench.indicators.registry()}
     drivers = {t: bench.drivers(ws, t)[1] for t in bench.drivers_spec()["targets"]}
     costs = forecasting.forecast_costs(ws, horizon=HORIZON, draws=n, seed=s)
+    demand = placement_service.public_demand(ws, draws=n, seed=s)
     nat = National(indicators=indicators, drivers=drivers, costs=costs,
                    accuracy=published_accuracy(ws), datasets=public_data.datasets(ws),
-                   councils=checks.councils(current_only=True))
+                   councils=checks.councils(current_only=True),
+                   placement_demand=demand.to_frame(), placement_notes=tuple(demand.notes))
     if not overridden:
         _keep(cache, lambda path: path.write_bytes(pickle.dumps(
             nat, protocol=pickle.HIGHEST_PROTOCOL)))
@@ -217,7 +226,6 @@ class CouncilPack:
     datasets: pd.DataFrame
     neighbours: list[Council]
     sections: list[Section]
-    pending: list[str]
 
 
 def trend(nat: National, code: str, indicator_id: str) -> pd.DataFrame:
@@ -284,18 +292,28 @@ def _scenario(ws: Workspace, scenario: scenario_service.Scenario, code: str,
                            base_year=int(result.appraisal.base_year))
 
 
-SECTION_TITLES = {"workforce": "Workforce", "outcomes": "Outcomes for care leavers",
+SECTION_TITLES = {"placements": "Placements", "workforce": "Workforce",
+                  "outcomes": "Outcomes for care leavers",
                   "assessment": "Factors identified at the end of assessment"}
+PLACEMENT_DEMAND = "placement-demand"
 
 
-def extra_sections(benchmark: pd.DataFrame) -> tuple[list[Section], list[str]]:
-    """The council page's other indicator sections (workforce, care leavers' outcomes,
-    assessment factors), and what is not yet available: the extension point where
-    placement sufficiency (issue 11) joins when its service functions exist."""
-    sections = [Section(heading=title, paragraphs=[],
-                        tables=[(key, benchmark[benchmark["section"] == key])])
-                for key, title in SECTION_TITLES.items() if (benchmark["section"] == key).any()]
-    return sections, ["placement sufficiency (issue 11)"]
+def extra_sections(benchmark: pd.DataFrame, nat: National, code: str) -> list[Section]:
+    """The council page's other sections: each indicator section's benchmark table
+    (placements, workforce, care leavers' outcomes, assessment factors) and, under
+    placements, the children needing each type of home (the page's demand rows)."""
+    sections = []
+    for key, title in SECTION_TITLES.items():
+        tables = [(key, benchmark[benchmark["section"] == key])]
+        paragraphs: list[str] = []
+        if key == "placements":
+            demand = nat.placement_demand[nat.placement_demand["la_code"] == code]
+            if len(demand):
+                tables.append((PLACEMENT_DEMAND, demand.reset_index(drop=True)))
+                paragraphs = list(nat.placement_notes)
+        if len(tables[0][1]) or len(tables) > 1:
+            sections.append(Section(heading=title, paragraphs=paragraphs, tables=tables))
+    return sections
 
 
 def council_pack(ws: Workspace, council: str, *, scenarios: Sequence[str] = (),
@@ -322,7 +340,6 @@ def council_pack(ws: Workspace, council: str, *, scenarios: Sequence[str] = (),
     history = pd.DataFrame({"year": counts.index.astype(int),
                             "cla_at_31_march": counts.to_numpy(float)})
     benchmark = _benchmark(ws, nat, code)
-    sections, pending = extra_sections(benchmark)
     current = {c.code: c for c in nat.councils}
     return CouncilPack(
         council=found, year=stock.latest_year(),
@@ -341,7 +358,7 @@ def council_pack(ws: Workspace, council: str, *, scenarios: Sequence[str] = (),
         records=records.summarise(ws) if ssda903 else None,
         datasets=nat.datasets,
         neighbours=[current[c] for c in bench.official_neighbours(code) if c in current],
-        sections=sections, pending=pending,
+        sections=extra_sections(benchmark, nat, code),
     )
 
 

@@ -269,8 +269,6 @@ PLACEMENT_TRENDS = ("fostering_pct", "residential_pct", "supported_pct", "own_pr
 INTERVAL_COLUMNS = [Column("mean", "Mean", "count"), Column("lo_80", "80% lower", "count"),
                     Column("hi_80", "80% upper", "count"), Column("lo_95", "95% lower", "count"),
                     Column("hi_95", "95% upper", "count")]
-DEMAND_SOURCE = ("carecast.placements: the default council forecast's joint draws split by "
-                 "the council's placement mix and its trend (DfE 31 March placements 2020-2024)")
 
 
 def _shown(row: dict[str, Any], key: str) -> Any:
@@ -325,13 +323,13 @@ def _placements(data: PublicData, code: str) -> dict[str, Any]:
               "80% and 95% intervals",
               columns=[Column("group", "Type of home"), Column("year", "Year"),
                        *INTERVAL_COLUMNS],
-              rows=group_rows, source=DEMAND_SOURCE),
+              rows=group_rows, source=placement_service.DEMAND_SOURCE),
         Table(name="placement-demand-age",
               caption=f"Children needing each type of home by age band at 31 March "
               f"{years[-1]}, forecast mean",
               columns=[Column("age_band", "Age band"),
                        *[Column(g, label, "count") for g, label in section["groups"]]],
-              rows=age_rows, source=DEMAND_SOURCE),
+              rows=age_rows, source=placement_service.DEMAND_SOURCE),
     ]
     return {"trends": trends, "demand": {
         "notes": section["notes"], "groups_chart": groups_chart[0],
