@@ -54,6 +54,12 @@ def code_index() -> dict[str, str]:
     return index
 
 
+@cache
+def _by_code() -> dict[str, Council]:
+    """Every council (current or not) by DfE code: a lookup by code is a dict read."""
+    return {str(row["code"]): _council(row) for _, row in _table().iterrows()}
+
+
 def _normalise(name: str) -> str:
     text = name.lower().replace("&", "and").replace(",", " ").replace("-", " ")
     return " ".join(w for w in text.split() if w not in {"city", "of", "county", "the"})
@@ -80,7 +86,7 @@ def lookup(text: str) -> Council:
     table = _table()
     code = code_index().get(query.upper()) or code_index().get(query)
     if code is not None:
-        return _council(table[table["code"] == code].iloc[0])
+        return _by_code()[code]
     wanted = _normalise(query)
     names = {_normalise(n): n for n in table["name"]}
     if wanted in names:

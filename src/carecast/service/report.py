@@ -174,6 +174,9 @@ def national(ws: Workspace, *, draws: int | None = None, seed: int | None = None
                    accuracy=published_accuracy(ws), datasets=public_data.datasets(ws),
                    councils=checks.councils(current_only=True),
                    placement_demand=demand.to_frame(), placement_notes=tuple(demand.notes))
+    # One council's benchmark works out what every council shares (national ranks and
+    # quartiles, funnel overdispersion) into the indicators' caches, kept with them.
+    _benchmark(ws, nat, nat.councils[0].code)
     if not overridden:
         _keep(cache, lambda path: path.write_bytes(pickle.dumps(
             nat, protocol=pickle.HIGHEST_PROTOCOL)))
