@@ -28,7 +28,7 @@ from carecast.web.routes_public import Format
 from carecast.web.routes_ssda903 import MB, _too_large, safe_name
 from carecast.web.security import check_csrf, require
 from carecast.web.tables import Column, Table
-from carecast.web.views import cached, download, render
+from carecast.web.views import cached, download, render, upload_page
 
 router = APIRouter(include_in_schema=False)
 VIEWER = require("viewer")
@@ -149,9 +149,8 @@ def _supply_table(supply: pd.DataFrame) -> Table:
 
 
 def _form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
-    context = {"title": "Upload a supply register", "error": error,
-               "max_mb": request.app.state.settings.max_upload_mb}
-    return render(request, "placements_upload.html", context, status_code=status_code)
+    return upload_page(request, "placements_upload.html", "Upload a supply register", error,
+                       status_code)
 
 
 @router.get(f"{PATH}/upload")

@@ -29,7 +29,7 @@ from carecast.web.accounts import Account
 from carecast.web.routes_public import Format
 from carecast.web.security import check_csrf, require
 from carecast.web.tables import Column, Table
-from carecast.web.views import download, render
+from carecast.web.views import download, render, upload_page
 
 router = APIRouter(include_in_schema=False)
 VIEWER = require("viewer")
@@ -146,9 +146,8 @@ def ssda903_summary(
 
 
 def _form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
-    context = {"title": "Upload SSDA903 returns", "error": error,
-               "max_mb": request.app.state.settings.max_upload_mb}
-    return render(request, "ssda903_upload.html", context, status_code=status_code)
+    return upload_page(request, "ssda903_upload.html", "Upload SSDA903 returns", error,
+                       status_code)
 
 
 @router.get(f"{PATH}/upload")

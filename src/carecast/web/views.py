@@ -76,6 +76,14 @@ def _html(request: Request, template: str, context: dict[str, Any]) -> str:
     )
 
 
+def upload_page(request: Request, template: str, title: str, error: str | None = None,
+                status_code: int = 200) -> Response:
+    """An upload form (a record-level page), with the size limit and any refusal shown."""
+    context = {"title": title, "error": error,
+               "max_mb": request.app.state.settings.max_upload_mb}
+    return render(request, template, context, status_code=status_code)
+
+
 def data(request: Request) -> PublicData:
     return request.app.state.data
 
