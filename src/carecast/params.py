@@ -68,6 +68,10 @@ class Parameter:
     def unit(self) -> str:
         return str(self.metadata["unit"])
 
+    def unit_of(self, key: str) -> str:
+        """The unit of one number in a mapping (``metadata.units``), else the unit."""
+        return str((self.metadata.get("units") or {}).get(key, self.unit))
+
     def entry_at(self, when: dt.date | str | None = None) -> DatedValue:
         """The value in force on ``when`` (default: the latest)."""
         if when is None:
@@ -173,8 +177,33 @@ def parse_parameter(text: str, name: str, source: str) -> Parameter:
                 note=entry.get("note"),
             )
         )
+    _check_units(values, metadata, fail)
     values.sort(key=lambda v: v.start)
     return Parameter(name, description.strip(), tuple(values), dict(metadata))
+
+
+def _check_units(values: list[DatedValue], metadata: dict[str, Any], fail: Any) -> None:
+    """A mapping of settings names a unit for each of its numbers (``metadata.units``), so
+    a bag of settings never hides what its values are measured in."""
+    if metadata.get("unit") != "mapping":
+        return
+    units = metadata.get("units") or {}
+    if not isinstance(units, dict):
+        raise fail("units", "must map each numeric setting to its unit")
+    keys: set[str] = set()
+    for dated in values:
+        if not isinstance(dated.value, dict):
+            continue
+        keys |= {str(k) for k in dated.value}
+        missing = sorted(str(k) for k, v in dated.value.items()
+                         if isinstance(v, int | float) and not isinstance(v, bool)
+                         and str(k) not in units)
+        if missing:
+            raise fail("units", f"no unit for {', '.join(missing)} (value of "
+                       f"{dated.start.isoformat()}); add them under metadata.units")
+    stray = sorted(set(units) - keys)
+    if stray:
+        raise fail("units", f"units for settings no value has: {', '.join(stray)}")
 
 
 def _root() -> Path:

@@ -36,6 +36,15 @@ def test_broken_parameter_files_name_file_line_and_key(name, line, key):
     assert key in message
 
 
+def test_a_mapping_names_the_unit_of_each_of_its_numbers():
+    path = BROKEN / "mapping_without_units.yaml"
+    with pytest.raises(params.ParameterError, match="no unit for window") as caught:
+        params.load_file(path, root=BROKEN)
+    assert str(path) in str(caught.value) and "method" not in str(caught.value)
+    forecast = params.get("model.council_forecast")
+    assert forecast.unit_of("window") == "years" and forecast.unit == "mapping"
+
+
 def test_value_in_force_follows_effective_dates():
     text = """
 description: A parameter that changed once.
