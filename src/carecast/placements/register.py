@@ -16,35 +16,21 @@ log: when, file name, rows, households, homes, places; never an identifier).
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from carecast import params
 from carecast.data import tabular
-from carecast.data.errors import InputError
 from carecast.data.ssda903.pseudonymise import pseudonymise, workspace_secret
 from carecast.data.workspace import Workspace
+from carecast.placements import rowcheck
+from carecast.placements.rowcheck import Column, Problems
 
 TABLE = "placements_supply"
 LOG = "placements_supply_loads"
-DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
-FULL_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?) ?[0-9][A-Z]{2}$")
-YES = {"yes", "y", "true", "1"}
-NO = {"no", "n", "false", "0"}
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    required: bool
-    help: str
-
 
 COLUMNS = (
     Column("carer_id", True, "the council's identifier of the household or home "
@@ -67,10 +53,28 @@ COLUMNS = (
     Column("weekly_cost_gbp", False, "weekly cost of a place (allowance and fee, or "
            "agency price)"),
     Column("approved_date", False, "date of approval or registration (YYYY-MM-DD)"),
+    Column("easting", False, "British National Grid easting of the home in metres "
+           "(else the postcode district's centroid is used)"),
+    Column("northing", False, "British National Grid northing in metres"),
+    Column("pets", False, "yes if there are pets in the home"),
+    Column("children_ages", False, "ages of the children already living in the home "
+           "(looked-after and the carers' own), separated by ';'"),
+    Column("languages", False, "languages spoken in the home, separated by ';'"),
+    Column("cultures", False, "religions and cultures of the household, separated by ';'"),
+    Column("risk_trained", False, "risks the household is approved or trained to manage "
+           "(the referral vocabulary), separated by ';'"),
+    Column("adaptations", False, "adaptations of the home (wheelchair_access, "
+           "ground_floor_bedroom, ...), separated by ';'"),
+    Column("placements_held", False, "children placed with the household or home so far"),
+    Column("unplanned_endings", False, "of those, placements that ended unplanned"),
 )
 STORED = ["carer", "type", "group", "provider", "status", "approved_places", "occupied_places",
           "vacancies", "age_min", "age_max", "sibling_capacity", "skills",
-          "postcode_district", "in_area", "weekly_cost_gbp", "approved_date"]
+          "postcode_district", "in_area", "weekly_cost_gbp", "approved_date", "easting",
+          "northing", "pets", "children_ages", "languages", "cultures", "risk_trained",
+          "adaptations", "placements_held", "unplanned_endings"]
+COUNTS = ("approved_places", "occupied_places", "vacancies", "age_min", "age_max",
+          "sibling_capacity", "placements_held", "unplanned_endings")
 
 
 def vocabulary() -> dict:
@@ -78,115 +82,30 @@ def vocabulary() -> dict:
     return dict(params.value("placements.register"))
 
 
-class _Problems:
-    """Problems found while checking, each with its file row and column; the first is
-    raised (with a count of the rest) so one message names one place to fix."""
-
-    def __init__(self, file: str, rows: pd.Series) -> None:
-        self.file, self.rows, self.found = file, rows.to_numpy(), []
-
-    def add(self, bad: np.ndarray | pd.Series, column: str,
-            message: Callable[[int], str]) -> None:
-        flags = pd.Series(bad).fillna(False).to_numpy(bool)
-        for i in np.flatnonzero(flags):
-            self.found.append((int(self.rows[i]), column, message(int(i))))
-
-    def raise_first(self) -> None:
-        if not self.found:
-            return
-        row, column, message = min(self.found, key=lambda p: (p[0], _ORDER[p[1]]))
-        more = len(self.found) - 1
-        suffix = f" ({more} more problem{'s' * (more > 1)} in the file)" if more else ""
-        raise InputError(message + suffix, file=self.file, row=row, column=column)
-
-
-_ORDER = {c.name: i for i, c in enumerate(COLUMNS)}
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
-
-
-def _header(frame: pd.DataFrame, file: str) -> pd.DataFrame:
-    """Headings matched case- and punctuation-insensitively; unknown or missing refused."""
-    known = {c.name for c in COLUMNS}
-    rename = {}
-    for heading in frame.columns:
-        if heading == "_row":
-            continue
-        key = _key(str(heading))
-        if key not in known:
-            raise InputError(f"unexpected column {heading!r}: the register holds only "
-                             f"{', '.join(c.name for c in COLUMNS)} (names, addresses and "
-                             "other personal details are not needed)",
-                             file=file, row=1, column=str(heading))
-        if key in rename.values():
-            raise InputError(f"column {key!r} appears twice", file=file, row=1,
-                             column=str(heading))
-        rename[heading] = key
-    frame = frame.rename(columns=rename)
-    for column in COLUMNS:
-        if column.required and column.name not in frame:
-            raise InputError(f"missing column {column.name!r} ({column.help})", file=file,
-                             row=1, column=column.name)
-        if column.name not in frame:
-            frame[column.name] = None
-    return frame
-
-
-def _district(text: str | None) -> str | None:
-    """A postcode district as given, or cut from a full postcode (never kept whole)."""
-    if text is None:
-        return None
-    text = " ".join(text.upper().split())
-    full = FULL_POSTCODE.match(text)
-    return full.group(1) if full else text
-
-
-def _choice(text: pd.Series) -> pd.Series:
-    return text.map(lambda v: None if v is None else re.sub(r"[\s-]+", "_", v.strip().lower()))
-
-
-def _integers(text: pd.Series, column: str, problems: _Problems, required: bool
-              ) -> pd.Series:
-    number = pd.to_numeric(text, errors="coerce")
-    missing = text.isna().to_numpy()
-    bad = ~missing & (number.isna() | (number % 1 != 0) | (number < 0)).to_numpy()
-    problems.add(bad, column, lambda i: f"{text.iloc[i]!r} is not a whole number of 0 or more")
-    if required:
-        problems.add(missing, column, lambda i: "a value is required")
-    return number.where(~bad).astype("Float64")
+def risks() -> list[str]:
+    """Every risk a household may be trained for (the referral vocabulary's risks)."""
+    v = params.value("placements.referrals")
+    return [*v["risks_to_child"], *v["risks_to_others"]]
 
 
 def check(frame: pd.DataFrame, file: str) -> pd.DataFrame:
     """The rows typed and checked (carer ids still raw); raises on the first problem."""
     v = vocabulary()
-    frame = _header(frame, file)
-    problems = _Problems(file, frame["_row"])
+    frame = rowcheck.header(frame, file, COLUMNS, "register")
+    problems = Problems(file, frame["_row"], COLUMNS)
     out = pd.DataFrame(index=frame.index)
     ids = frame["carer_id"]
     problems.add(ids.isna(), "carer_id", lambda i: "a carer_id is required")
-    first = {}
-    repeats = np.zeros(len(ids), bool)
-    for i, value in enumerate(ids):
-        if value is not None:
-            if value in first:
-                repeats[i] = True
-            first.setdefault(value, int(frame["_row"].iloc[i]))
+    repeats, first = rowcheck.first_rows(ids, frame["_row"])
     problems.add(repeats, "carer_id",
                  lambda i: f"this carer_id is also on row {first[ids.iloc[i]]}")
     out["carer_id"] = ids
     for column, allowed in (("type", v["types"]), ("provider", v["providers"]),
                             ("status", v["statuses"])):
-        value = _choice(frame[column])
-        bad = value.notna() & ~value.isin(list(allowed))
-        problems.add(bad, column, lambda i, c=column, a=allowed: (
-            f"{frame[c].iloc[i]!r} is not one of {', '.join(a)}"))
-        problems.add(value.isna(), column, lambda i: "a value is required")
-        out[column] = value.where(~bad)
-    for column in ("approved_places", "occupied_places", "vacancies", "age_min", "age_max",
-                   "sibling_capacity"):
-        out[column] = _integers(frame[column], column, problems, column != "sibling_capacity")
+        out[column] = rowcheck.choices(frame, column, list(allowed), problems)
+    for column in COUNTS:
+        out[column] = rowcheck.integers(frame[column], column, problems,
+                                        column in {c.name for c in COLUMNS if c.required})
     places, occupied, vacant = (out[c].astype(float) for c in
                                 ("approved_places", "occupied_places", "vacancies"))
     problems.add(places > v["max_places"], "approved_places",
@@ -210,23 +129,31 @@ def check(frame: pd.DataFrame, file: str) -> pd.DataFrame:
     siblings = out["sibling_capacity"].astype(float)
     problems.add((siblings < 1) | (siblings > places), "sibling_capacity",
                  lambda i: "sibling_capacity must be from 1 to the approved places")
-    skills = frame["skills"].map(lambda t: None if t is None else [
-        _key(s) for s in re.split(r"[;,]", t) if s.strip()])
-    unknown = skills.map(lambda s: [x for x in (s or []) if x not in v["skills"]])
-    problems.add(unknown.map(bool), "skills", lambda i: (
-        f"unknown skill {unknown.iloc[i][0]!r}; known: {', '.join(v['skills'])}"))
-    out["skills"] = skills.map(lambda s: None if not s else ";".join(sorted(set(s))))
-    raw = frame["postcode_district"]
-    district = raw.map(_district)
-    bad = raw.notna() & ~district.fillna("").str.match(DISTRICT)
-    problems.add(bad, "postcode_district",
-                 lambda i: f"{raw.iloc[i]!r} is not a postcode district such as NR1")
-    problems.add(raw.isna(), "postcode_district", lambda i: "a value is required")
-    out["postcode_district"] = district.where(~bad)
-    flag = frame["in_area"].map(lambda t: None if t is None else t.strip().lower())
-    bad = flag.notna() & ~flag.isin(YES | NO)
-    problems.add(bad, "in_area", lambda i: f"{frame['in_area'].iloc[i]!r} is not yes or no")
-    out["in_area"] = flag.map(lambda t: None if t is None or t not in YES | NO else t in YES)
+    for column, allowed in (("skills", v["skills"]), ("risk_trained", risks()),
+                            ("adaptations", params.value("placements.referrals")[
+                                "adaptations"]), ("languages", None), ("cultures", None)):
+        out[column] = rowcheck.lists(frame[column], column, allowed, problems)
+    out["postcode_district"] = rowcheck.districts(frame["postcode_district"],
+                                                  "postcode_district", problems)
+    problems.add(frame["postcode_district"].isna(), "postcode_district",
+                 lambda i: "a value is required")
+    for column in ("in_area", "pets"):
+        out[column] = rowcheck.yes_no(frame[column], column, problems).astype(object).where(
+            lambda s: s.notna(), None)
+    for column in ("easting", "northing"):
+        out[column] = rowcheck.numbers(frame[column], column, problems)
+    problems.add(out["easting"].isna() != out["northing"].isna(), "northing",
+                 lambda i: "give both easting and northing, or neither")
+    ages = frame["children_ages"].map(lambda t: None if t is None else [
+        a.strip() for a in t.replace(",", ";").split(";") if a.strip()])
+    problems.add(ages.map(lambda a: bool(a) and not all(x.isdigit() and int(x) <= 25
+                                                         for x in a)), "children_ages",
+                 lambda i: f"{frame['children_ages'].iloc[i]!r} is not ages separated by ';'")
+    out["children_ages"] = ages.map(lambda a: ";".join(sorted(a, key=int)) if a and all(
+        x.isdigit() for x in a) else None)
+    held, ended = (out[c].astype(float) for c in ("placements_held", "unplanned_endings"))
+    problems.add(ended > held, "unplanned_endings",
+                 lambda i: "more unplanned endings than placements held")
     cost = frame["weekly_cost_gbp"].map(
         lambda t: None if t is None else t.replace("£", "").replace(",", "").strip())
     amount = pd.to_numeric(cost, errors="coerce")
@@ -281,9 +208,7 @@ def prepare(path: str | Path, ws: Workspace) -> Register:
 def write(ws: Workspace, register: Register) -> None:
     """Replace the workspace's register and log the load, in one transaction (the log's
     time is the database's, so nothing here reads the clock)."""
-    rows = register.rows.astype({c: "float64" for c in (
-        "approved_places", "occupied_places", "vacancies", "age_min", "age_max",
-        "sibling_capacity")})
+    rows = register.rows.astype({c: "float64" for c in COUNTS})
     info = register.summary()
     with ws.change() as con:
         con.register("_incoming", pa.Table.from_pandas(rows, preserve_index=False))

@@ -21,7 +21,7 @@ from carecast import params
 from carecast.data import councils
 from carecast.data.errors import InputError
 from carecast.data.workspace import Workspace
-from carecast.placements import published
+from carecast.placements import geo, published, register
 from carecast.placements.register import COLUMNS
 
 
@@ -106,10 +106,10 @@ def generate(ws: Workspace, council: str, *, seed: int = 1) -> pd.DataFrame:
     if not rows:
         raise InputError(f"council {code} has no published children to calibrate a register to")
     frame = pd.DataFrame(rows)
-    return _finish(frame, pub, cfg, rng)
+    return _finish(frame, pub, cfg, rng, code)
 
 
-def _finish(frame: pd.DataFrame, pub: dict, cfg: dict, rng: np.random.Generator
+def _finish(frame: pd.DataFrame, pub: dict, cfg: dict, rng: np.random.Generator, code: str
             ) -> pd.DataFrame:
     n = len(frame)
     frame["carer_id"] = [f"SYN{x:06d}" for x in rng.choice(10 ** 6, n, replace=False)]
@@ -138,7 +138,41 @@ def _finish(frame: pd.DataFrame, pub: dict, cfg: dict, rng: np.random.Generator
     days = rng.integers(0, 3650, n)
     end = np.datetime64(f"{int(pub['year'])}-03-31")
     frame["approved_date"] = [str(end - np.timedelta64(int(d), "D")) for d in days]
+    _for_matching(frame, cfg["matching"], rng, code)
     return frame[[c.name for c in COLUMNS]]
+
+
+def _for_matching(frame: pd.DataFrame, cfg: dict, rng: np.random.Generator, code: str
+                  ) -> None:
+    """What the matching engine reads: where the home is (inside the boundary when in the
+    area), pets, the children already there, languages, cultures, risk training,
+    adaptations and the track record."""
+    n = len(frame)
+    east, north = np.zeros(n), np.zeros(n)
+    for within in (True, False):
+        rows = (frame["in_area"] == "yes").to_numpy() == within
+        east[rows], north[rows] = geo.sample(rng, code, int(rows.sum()), within=within)
+    frame["easting"], frame["northing"] = east, north
+    home = frame["type"].isin(["childrens_home", "secure_childrens_home",
+                               "supported_accommodation"]).to_numpy()
+    frame["pets"] = np.where(home, "no", np.where(rng.random(n) < cfg["pets"], "yes", "no"))
+    lo, hi = frame["age_min"].to_numpy(int), frame["age_max"].to_numpy(int)
+    frame["children_ages"] = [";".join(str(a) for a in sorted(rng.integers(lo[i], hi[i] + 1, k)))
+                              or None for i, k in enumerate(frame["occupied_places"])]
+    extra = list(cfg["languages"])
+    frame["languages"] = [";".join(["english", *(x for x in extra if rng.random() <
+                                                 cfg["languages"][x])]) for _ in range(n)]
+    frame["cultures"] = _pick(rng, cfg["cultures"], n)
+    trained = np.where(home, cfg["risk_trained"]["home"], cfg["risk_trained"]["foster"])
+    risks = register.risks()
+    frame["risk_trained"] = [";".join(r for r in risks if rng.random() < p) or None
+                             for p in trained]
+    adaptations = params.value("placements.referrals")["adaptations"]
+    frame["adaptations"] = [";".join(a for a in adaptations if rng.random() <
+                                     cfg["adaptations"]) or None for _ in range(n)]
+    held = rng.poisson(cfg["placements_held"], n)
+    frame["placements_held"] = held
+    frame["unplanned_endings"] = rng.binomial(held, cfg["unplanned"])
 
 
 def write(frame: pd.DataFrame, path: str | Path) -> Path:
