@@ -11,6 +11,7 @@ import typer
 from carecast.cli import (
     data_cmd,
     la_cmd,
+    match_cmd,
     placements_cmd,
     serve_cmd,
     ssda903_cmd,
@@ -48,6 +49,7 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(history_app, name="history")
 app.add_typer(placements_cmd.app, name="placements")
+app.add_typer(match_cmd.app, name="match")
 
 
 def main() -> None:

@@ -21,10 +21,10 @@ from carecast.data.workspace import Workspace
 SECRET_FILE = "secret.key"
 PREFIX = "c"
 DIGEST_CHARS = 16  # 64 bits: collisions negligible for any council's few thousand children
-KINDS = {"child": PREFIX, "carer": "h"}
+KINDS = {"child": PREFIX, "carer": "h", "sibling_group": "g"}
 """Whose identifier: children keep the bare id as the keyed message (pseudonyms stable
 across versions); carers' ids are hashed as ``carer:<id>``, so a carer and a child with the
-same number never share a digest."""
+same number never share a digest (sibling groups on a referral file likewise)."""
 
 
 def workspace_secret(root: Path) -> bytes:

@@ -1,0 +1,128 @@
+"""The transparent score: points out of 100 in parts, each with the reason it got them.
+
+Parts (weights in ``placements.matching``): distance from the child's home, keeping the
+child's school, the carers' skills against the child's needs, language and culture, the
+type of home the plan prefers, the carer's track record and the weekly cost. A part whose
+data are missing gets ``unknown_share`` of its points, one that does not apply (no school to
+keep, no needs) gets them all, so missing data never ranks a home first or last silently.
+The parts add up to the score exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from carecast.placements import register
+from carecast.placements.constraints import masks
+from carecast.placements.referrals import GROUP_OF, SUITABILITY
+
+PARTS = ("distance", "school", "skills", "language_culture", "type_preference",
+         "track_record", "cost")
+
+
+def points(cfg: dict) -> dict[str, float]:
+    """Each part's maximum points, the weights scaled to sum to 100."""
+    w = {p: float(cfg["weights"][p]) for p in PARTS}
+    total = sum(w.values())
+    if total <= 0 or any(v < 0 for v in w.values()):
+        raise ValueError("placements.matching.weights must be 0 or more and not all 0")
+    return {p: 100 * v / total for p, v in w.items()}
+
+
+def _near(km: np.ndarray, scale: float, unknown: float) -> np.ndarray:
+    return np.where(np.isnan(km), unknown, np.clip(1 - km / scale, 0, 1))
+
+
+def _shared(child: pd.Series, home: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each child's items the home has (1 when the child lists none), and whether
+    the child's first item is among them."""
+    vocab = sorted({x for v in pd.concat([child, home]) if isinstance(v, str)
+                    for x in v.split(";")})[:62]
+    need, have = masks(child, vocab), masks(home, vocab)
+    both = need[:, None] & have[None, :]
+    count = np.vectorize(lambda m: bin(m).count("1"), otypes=[float])
+    wanted = count(need)[:, None]
+    share = np.where(wanted > 0, count(both) / np.maximum(wanted, 1), 1.0)
+    first = masks(child.map(lambda t: t.split(";")[0] if isinstance(t, str) else None), vocab)
+    return share, (first[:, None] & have[None, :]) != 0
+
+
+def parts(children: pd.DataFrame, homes: pd.DataFrame, km_home: np.ndarray,
+          km_school: np.ndarray, cfg: dict) -> dict[str, np.ndarray]:
+    """Each part's points, children (rows) by homes (columns); they sum to the score."""
+    pts, unknown = points(cfg), float(cfg["unknown_share"])
+    out = {"distance": _near(km_home, float(cfg["distance_scale_km"]), unknown)}
+    stay = children["stay_at_school"].to_numpy(bool)[:, None]
+    out["school"] = np.where(stay, _near(km_school, float(cfg["school_scale_km"]), unknown), 1.0)
+    soft = [s for s in register.vocabulary()["skills"] if s not in cfg["hard_skills"]]
+    need, have = masks(children["needs"], soft), masks(homes["skills"], soft)
+    count = np.vectorize(lambda m: bin(m).count("1"), otypes=[float])
+    wanted = count(need)[:, None]
+    out["skills"] = np.where(wanted > 0, count(need[:, None] & have[None, :])
+                             / np.maximum(wanted, 1), 1.0)
+    talk = children["languages"].fillna("").str.cat(children["communication"].fillna(""),
+                                                    sep=";").str.strip(";").replace("", None)
+    share, first = _shared(talk, homes["languages"])
+    language = np.where(first, 1.0, 0.5 * share)
+    language = np.where(talk.isna().to_numpy()[:, None], 1.0, language)
+    language = np.where(homes["languages"].isna().to_numpy()[None, :]
+                        & talk.notna().to_numpy()[:, None], unknown, language)
+    cultures = children["cultures"].where(children["cultures"] != "none")
+    culture, _ = _shared(cultures, homes["cultures"])
+    culture = np.where(homes["cultures"].isna().to_numpy()[None, :]
+                       & cultures.notna().to_numpy()[:, None], unknown, culture)
+    out["language_culture"] = (language + culture) / 2
+    group = homes["group"].to_numpy()
+    pref = np.zeros(km_home.shape)
+    for column in SUITABILITY:
+        level = children[column].map({"preferred": 1.0, "suitable": float(cfg["suitable_share"]),
+                                      "unsuitable": 0.0}).to_numpy(float)
+        pref = np.where((group == GROUP_OF[column])[None, :], level[:, None], pref)
+    out["type_preference"] = pref
+    a, b = (float(cfg["track_record_prior"][k]) for k in ("stable", "unstable"))
+    held = homes["placements_held"].fillna(0).to_numpy(float)
+    ended = homes["unplanned_endings"].fillna(0).to_numpy(float)
+    out["track_record"] = np.broadcast_to((held - ended + a) / (held + a + b), km_home.shape)
+    lo, hi = float(cfg["cost_floor_gbp"]), float(cfg["cost_ceiling_gbp"])
+    cost = homes["weekly_cost_gbp"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = 1 - np.clip(np.log(cost / lo) / np.log(hi / lo), 0, 1)
+    out["cost"] = np.broadcast_to(np.where(np.isnan(cost), unknown, value), km_home.shape)
+    return {p: (pts[p] * np.asarray(v, float)).astype(np.float64) for p, v in out.items()}
+
+
+def total(by_part: dict[str, np.ndarray]) -> np.ndarray:
+    return np.sum([by_part[p] for p in PARTS], axis=0)
+
+
+def reason(part: str, child: pd.Series, home: pd.Series, km_home: float, km_school: float
+           ) -> str:
+    """Why one child and one home got their points for ``part``."""
+    def km(x: float) -> str:
+        return "location unknown" if np.isnan(x) else f"{x:.1f} km"
+    if part == "distance":
+        return f"{km(km_home)} from the child's home"
+    if part == "school":
+        return (f"{km(km_school)} from the child's school" if child["stay_at_school"]
+                else "no school placement to keep")
+    if part == "skills":
+        needs = [n for n in str(child["needs"] or "").split(";") if n]
+        have = set(str(home["skills"] or "").split(";"))
+        if not needs:
+            return "no specialist needs recorded"
+        met = [n for n in needs if n in have]
+        return f"meets {len(met)} of {len(needs)} needs ({', '.join(met) or 'none'})"
+    if part == "language_culture":
+        return (f"speaks {home['languages'] or 'unknown'}; culture {home['cultures'] or 'unknown'}"
+                f" (child: {child['languages'] or '-'}; {child['cultures'] or '-'})")
+    if part == "type_preference":
+        level = child[next(c for c in SUITABILITY if GROUP_OF[c] == home["group"])]
+        return f"{home['group']} is {level} in the plan"
+    if part == "track_record":
+        held, ended = home["placements_held"], home["unplanned_endings"]
+        if pd.isna(held):
+            return "no track record recorded"
+        return f"{int(held)} placements, {int(0 if pd.isna(ended) else ended)} ended unplanned"
+    cost = home["weekly_cost_gbp"]
+    return "weekly cost unknown" if pd.isna(cost) else f"£{cost:,.0f} a week"
