@@ -96,7 +96,7 @@ def evaluate(children: pd.DataFrame, homes: pd.DataFrame, group_size: np.ndarray
                                  masks(homes["adaptations"], adapt))
     hard = list(cfg["hard_skills"])
     out["skills"] = _subset(masks(children["needs"], hard), masks(homes["skills"], hard))
-    limit = children["max_distance_km"].fillna(
+    limit = pd.to_numeric(children["max_distance_km"], errors="coerce").fillna(
         np.inf if cfg["max_distance_km"] is None else float(cfg["max_distance_km"]))
     out["distance"] = ~(distance > limit.to_numpy(float)[:, None])
     out["rejected"] = ~rejected

@@ -81,11 +81,11 @@ def parts(children: pd.DataFrame, homes: pd.DataFrame, km_home: np.ndarray,
         pref = np.where((group == GROUP_OF[column])[None, :], level[:, None], pref)
     out["type_preference"] = pref
     a, b = (float(cfg["track_record_prior"][k]) for k in ("stable", "unstable"))
-    held = homes["placements_held"].fillna(0).to_numpy(float)
-    ended = homes["unplanned_endings"].fillna(0).to_numpy(float)
+    held, ended = (pd.to_numeric(homes[c], errors="coerce").fillna(0).to_numpy(float)
+                   for c in ("placements_held", "unplanned_endings"))
     out["track_record"] = np.broadcast_to((held - ended + a) / (held + a + b), km_home.shape)
     lo, hi = float(cfg["cost_floor_gbp"]), float(cfg["cost_ceiling_gbp"])
-    cost = homes["weekly_cost_gbp"].to_numpy(float)
+    cost = pd.to_numeric(homes["weekly_cost_gbp"], errors="coerce").to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = 1 - np.clip(np.log(cost / lo) / np.log(hi / lo), 0, 1)
     out["cost"] = np.broadcast_to(np.where(np.isnan(cost), unknown, value), km_home.shape)
