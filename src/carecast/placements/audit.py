@@ -28,11 +28,12 @@ def age_bands(age: pd.Series, bands: list[str]) -> pd.Series:
                                   if lo <= a <= hi))
 
 
-def run(frame: pd.DataFrame, cfg: dict, *, share: str = "has_home",
-        share_label: str = "share_with_home") -> pd.DataFrame:
+def run(frame: pd.DataFrame, cfg: dict, *, share: str = "has_home", label: str = "with_home"
+        ) -> pd.DataFrame:
     """One row per characteristic and group: counts, share, medians, ratios, p-values
     (Holm-adjusted) and ``flag``s. ``frame`` has the characteristics, the boolean
     ``share`` column and ``score``, ``distance_km``, ``days_waiting`` (NaN when none)."""
+    share_label = f"share_{label}"
     ratio, alpha, smallest = float(cfg["ratio"]), float(cfg["alpha"]), int(cfg["min_group"])
     frame = frame.assign(disability=frame["disability"].map({True: "disabled",
                                                               False: "not disabled"}))
@@ -40,7 +41,7 @@ def run(frame: pd.DataFrame, cfg: dict, *, share: str = "has_home",
     for column, label in CHARACTERISTICS.items():
         groups = {g: part for g, part in frame.groupby(column, sort=True)}
         summary = {g: {"characteristic": label, "group": str(g), "n_children": len(part),
-                       f"n_{share.removeprefix('has_')}": int(part[share].sum()),
+                       f"n_{label}": int(part[share].sum()),
                        share_label: float(part[share].mean()),
                        **{m: float(part[c].median()) for m, (c, _) in MEDIANS.items()}}
                    for g, part in groups.items()}

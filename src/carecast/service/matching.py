@@ -243,10 +243,10 @@ def audit(ws: Workspace, *, as_of: str | None = None,
             "ethnic_group": d["ethnic_group"], "sex": d["sex"],
             "disability": d["disability"].astype(bool),
             "age_band": audit_mod.age_bands(d["age"], cfg["age_bands"]),
-            "has_home": d["decision"] == "accept", "score": d["score"].astype(float),
+            "accepted": d["decision"] == "accept", "score": d["score"].astype(float),
             "distance_km": np.nan,
             "days_waiting": _days(d["decided_at"], d["referral_date"])})
-        decided = audit_mod.run(frame, cfg, share="has_accepted", share_label="share_accepted")
+        decided = audit_mod.run(frame, cfg, share="accepted", label="accepted")
     notes = (f"Days waiting to {when.date()}.",
              f"Flags: beyond a ratio of {cfg['ratio']} to the best-off group and significant "
              f"at {cfg['alpha']} after Holm's adjustment; groups under {cfg['min_group']} "
