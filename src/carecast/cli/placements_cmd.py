@@ -157,6 +157,16 @@ def sufficiency_cmd(
     if xlsx is not None:
         return
     _print_sufficiency(frames, list(result.notes))
+    brief = lazy_import("carecast.service.matching").recruitment_brief(
+        svc.open_workspace(workspace))
+    if brief is not None and not brief.empty:
+        from carecast.report.export import suppress_counts
+
+        table = Table("requirement", "value", "children",
+                      title="Recruitment brief: homes the waiting children nobody fits need")
+        for row in suppress_counts(brief).itertuples(index=False):
+            table.add_row(str(row.requirement), str(row.value), str(row.n_children))
+        console.print(table)
 
 
 def _print_sufficiency(frames: dict[str, pd.DataFrame], notes: list[str]) -> None:

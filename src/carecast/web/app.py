@@ -24,6 +24,7 @@ from carecast import disclosure
 from carecast.web import (
     routes_account,
     routes_api,
+    routes_matching,
     routes_placements,
     routes_public,
     routes_records,
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(routes_account.router)
     app.include_router(routes_ssda903.router)
     app.include_router(routes_placements.router)
+    app.include_router(routes_matching.router)
     app.include_router(scenarios_page.router)
     app.include_router(routes_report.router)
     app.include_router(routes_api.router)

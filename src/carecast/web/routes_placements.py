@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from carecast import disclosure
+from carecast.service import matching
 from carecast.service import placements as service
 from carecast.service.workspace import InputError, Workspace, WorkspaceBusy
 from carecast.service.workspace import council as find_council
@@ -86,21 +87,32 @@ def _tables(result: Any, supply: pd.DataFrame | None) -> list[Table]:
 
 
 def _register_version(root: Path) -> str:
-    """When the register was last loaded ('' if never): a new load recomputes the page."""
+    """When the register, referrals and decisions last changed ('' if never): a new load
+    recomputes the page."""
     with Workspace.open(root).snapshot() as ws:
-        if not ws.has_table("placements_supply_loads"):
-            return ""
-        return str(ws.query("SELECT max(loaded_at) AS at FROM placements_supply_loads")
-                   ["at"].iloc[0])
+        return ";".join(str(ws.query(f"SELECT max({c}) AS at FROM {t}")["at"].iloc[0])
+                        if ws.has_table(t) else "" for t, c in (
+                            ("placements_supply_loads", "loaded_at"),
+                            ("placements_referral_loads", "loaded_at"),
+                            ("placements_match_decisions", "decided_at")))
 
 
 def _compute(root: Path, code: str) -> dict[str, Any]:
     with Workspace.open(root).snapshot() as ws:  # the register and the gap from one state
         supply = service.supply_summary(ws)
         result = service.sufficiency(ws, code)
+        brief = matching.recruitment_brief(ws)
     summary = result.summary().iloc[0].to_dict()
+    tables = _tables(result, supply)
+    if brief is not None:
+        tables.append(Table(
+            "recruitment-brief", "Recruitment brief: what the homes for the waiting children "
+            "nobody fits must offer (from the matching engine)",
+            [Column("requirement", "Requirement"), Column("value", "Value"),
+             Column("n_children", "Children", "count")],
+            disclosure.mark(brief, ["n_children"]).to_dict("records"), SOURCE, licence=None))
     return {"supply": supply, "result": result, "summary": summary,
-            "notes": list(result.notes), "tables": _tables(result, supply)}
+            "notes": list(result.notes), "tables": tables}
 
 
 @router.get(PATH)
