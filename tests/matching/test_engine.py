@@ -128,7 +128,7 @@ def _broken(p: engine.Problem, proposals: pd.DataFrame) -> list[str]:
             if pd.notna(c["max_distance_km"]) and km / 1000 > c["max_distance_km"]:
                 found.append(f"{child}: distance")
     for group, kids_in in p.children[p.children["place_together"]].groupby("sibling_group"):
-        homes_of = set(proposals.set_index("child").loc[kids_in["child"], "carer"].astype(str))
+        homes_of = set(proposals.set_index("child").loc[kids_in["child"], "carer"].fillna("None"))
         if len(homes_of) > 1:
             found.append(f"{group}: siblings split")
         carer = homes_of.pop()

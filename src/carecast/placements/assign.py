@@ -6,8 +6,8 @@ as many children as possible and, among those, has the highest total score
 (``placements.matching.objective``). Where every unit takes one place it is a plain
 assignment: SciPy's ``linear_sum_assignment`` on the homes' places. Sibling groups, children
 who must live alone and children who cannot live with younger (or older) children make it
-an integer programme, solved exactly with HiGHS through SciPy: its linear relaxation first
-(almost always integral here, and then optimal), branch and bound (``milp``) only if not.
+an integer programme, solved exactly with HiGHS through SciPy: its linear relaxation, then
+(when that is not whole) ``milp`` on the few variables reduced costs cannot rule out.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, linprog, milp
+
+FIRST_COLUMNS = 40
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def _assignment(units: Units) -> np.ndarray:
 
 
 def _programme(units: Units) -> np.ndarray:
+    """The integer programme: one home per unit, places per home, age rules (see
+    :func:`_exact`)."""
     u, h = np.nonzero(units.eligible)
     k = len(u)
     gain = _big(units) * units.size[u] + units.score[u, h]
@@ -87,50 +91,108 @@ def _programme(units: Units) -> np.ndarray:
     rows = [sparse.csr_matrix((np.ones(k), (u, np.arange(k))), shape=(n, k)),
             sparse.csr_matrix((weight, (h, np.arange(k))), shape=(m, k))]
     upper = [np.ones(n), units.vacancies.astype(float)]
-    rows_c, upper_c = _conflict_rows(units, u, h)
-    if rows_c is not None:
-        rows.append(rows_c)
-        upper.append(upper_c)
-    a = sparse.vstack(rows).tocsr()
-    b = np.concatenate(upper)
-    relaxed = linprog(-gain, A_ub=a, b_ub=b, bounds=(0, 1), method="highs")
-    x = relaxed.x
-    if x is None or np.abs(x - np.round(x)).max() > 1e-6:
-        result = milp(-gain, constraints=LinearConstraint(a, -np.inf, b),
-                      integrality=np.ones(k), bounds=Bounds(0, 1),
-                      options={"mip_rel_gap": 0.0, "presolve": False})
-        if result.x is None:
-            raise RuntimeError(f"the assignment solver failed: {result.message}")
-        x = result.x
-    chosen = x > 0.5
+    conflict, bound = _conflict_rows(units, u, h)
+    if conflict is not None:
+        rows.append(conflict)
+        upper.append(bound)
+    top = np.zeros(k, bool)  # each unit's best few homes start the relaxation
+    order = np.lexsort((-gain, u))
+    rank = np.arange(k) - np.searchsorted(u[order], u[order])
+    top[order[rank < FIRST_COLUMNS]] = True
+    chosen = _exact(gain, sparse.vstack(rows).tocsr(), np.concatenate(upper), top) > 0.5
     out = np.full(n, -1)
     out[u[chosen]] = h[chosen]
     return out
 
 
+def _relaxation(c: np.ndarray, a: sparse.csr_matrix, b: np.ndarray, first: np.ndarray
+                ) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """The linear relaxation over every variable by column generation: solved on the
+    columns in ``first``, then on every column whose reduced cost is positive, until none
+    is. Returns x, the bound, and each variable's cost of forcing it to 1 (at 0) or to 0
+    (at 1)."""
+    cols = first.copy()
+    a_csc = a.tocsc()
+    while True:
+        lp = linprog(-c[cols], A_ub=a_csc[:, cols], b_ub=b, bounds=(0, 1), method="highs")
+        if lp.x is None:
+            raise RuntimeError(f"the assignment solver failed: {lp.message}")
+        duals = -np.asarray(lp.ineqlin.marginals)
+        gain = c - a_csc.T @ duals
+        enter = ~cols & (gain > 1e-7)
+        if not enter.any():
+            break
+        cols |= enter
+    x = np.zeros(len(c))
+    x[cols] = lp.x
+    to_one = np.maximum(-gain, 0.0)
+    to_zero = np.zeros(len(c))
+    to_zero[cols] = -np.asarray(lp.upper.marginals)
+    return x, -float(lp.fun), to_one, to_zero
+
+
+def _exact(c: np.ndarray, a: sparse.csr_matrix, b: np.ndarray, first: np.ndarray
+           ) -> np.ndarray:
+    """Maximise ``c @ x`` over 0/1 ``x`` with ``a @ x <= b``, exactly. The linear relaxation
+    first (:func:`_relaxation`); if it is not whole, ``milp`` with every variable whose
+    forcing (to 1 from 0, or to 0 from 1) costs ``delta`` or more held at its relaxed
+    value. Any solution breaking those holds is bounded below ``relaxation - delta``; so
+    once the restricted optimum is within ``delta`` of the relaxation it is optimal
+    (reduced-cost fixing, as branch and bound does). Otherwise ``delta`` widens, at worst
+    to every variable."""
+    x, bound, to_one, to_zero = _relaxation(c, a, b, first)
+    a_csc = a.tocsc()
+    if np.abs(x - np.round(x)).max() <= 1e-6:
+        return np.round(x)
+    slack = 1e-3 + 1e-10 * abs(bound)
+    delta = 1.0
+    while True:
+        ones = (x > 1 - 1e-6) & (to_zero >= delta)
+        free = ~ones & ((x > 1e-6) | (to_one < delta))
+        rest = b - a @ ones.astype(float)
+        sub = a_csc[:, free]  # a variable that no longer fits with the held ones is 0
+        over = sub.data > rest[sub.indices] + 1e-9
+        column = np.repeat(np.arange(sub.shape[1]), np.diff(sub.indptr))
+        free[np.flatnonzero(free)[np.unique(column[over])]] = False
+        out = ones.astype(float)
+        if free.any():
+            result = milp(-c[free], constraints=LinearConstraint(a[:, free], -np.inf, rest),
+                          integrality=np.ones(int(free.sum())), bounds=Bounds(0, 1),
+                          options={"mip_rel_gap": 0.0, "presolve": False})
+            if result.x is None:
+                raise RuntimeError(f"the assignment solver failed: {result.message}")
+            out[free] = np.round(result.x)
+        gap = bound - c @ out
+        if gap < delta - slack or (free | ones).all():
+            return out
+        delta = max(2 * delta, 1.0 + 1.02 * gap)
+
+
 def _conflict_rows(units: Units, u: np.ndarray, h: np.ndarray
                    ) -> tuple[sparse.csr_matrix | None, np.ndarray]:
-    """For a unit with an age rule in a home: vacancies * x[u,h] + the conflicting units
-    placed there <= vacancies, so it shares the home only with children its rule allows."""
+    """x[a,h] + x[v,h] <= 1 for every pair of units that may not share home h (a unit with
+    an age rule and a child it may not live with); pairwise rows keep the relaxation tight."""
     clash = units.conflicts()
-    ruled = np.flatnonzero((units.rule == "no_younger") | (units.rule == "no_older"))
-    edge = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(u, h, strict=True))}
-    data, r, c, upper = [], [], [], []
-    for a in ruled:
-        for home in np.flatnonzero(units.eligible[a]):
-            vac = units.vacancies[home]
-            others = [edge[(int(v), int(home))] for v in np.flatnonzero(clash[a])
-                      if (int(v), int(home)) in edge]
-            if vac < 2 or not others:
-                continue
-            row = len(upper)
-            r += [row] * (len(others) + 1)
-            c += [edge[(int(a), int(home))], *others]
-            data += [float(vac), *([1.0] * len(others))]
-            upper.append(float(vac))
-    if not upper:
+    edge = np.full(units.eligible.shape, -1)
+    edge[u, h] = np.arange(len(u))
+    many = units.vacancies >= 2
+    first, second = [], []
+    for a in np.flatnonzero((units.rule == "no_younger") | (units.rule == "no_older")):
+        others = clash[a][:, None] & units.eligible & (units.eligible[a] & many)[None, :]
+        v, home = np.nonzero(others)
+        keep = v > a
+        if not keep.all():  # a pair of ruled units is listed once
+            ruled = (units.rule[v] == "no_younger") | (units.rule[v] == "no_older")
+            keep |= ~ruled
+        first.append(edge[a, home[keep]])
+        second.append(edge[v[keep], home[keep]])
+    if not first or not sum(len(f) for f in first):
         return None, np.empty(0)
-    return sparse.csr_matrix((data, (r, c)), shape=(len(upper), len(u))), np.array(upper)
+    one, two = np.concatenate(first), np.concatenate(second)
+    n = len(one)
+    rows = np.repeat(np.arange(n), 2)
+    cols = np.column_stack([one, two]).ravel()
+    return sparse.csr_matrix((np.ones(2 * n), (rows, cols)), shape=(n, len(u))), np.ones(n)
 
 
 def greedy(units: Units, order: np.ndarray) -> np.ndarray:

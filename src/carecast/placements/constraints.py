@@ -39,10 +39,21 @@ def settings() -> dict:
 
 
 def masks(values: Iterable[str | None], vocabulary: list[str]) -> np.ndarray:
-    """';' lists as bit masks over ``vocabulary`` (unknown items ignored)."""
+    """';' lists as bit masks over ``vocabulary`` (unknown items ignored), one distinct
+    list at a time."""
     bit = {v: 1 << i for i, v in enumerate(vocabulary)}
-    return np.array([sum(bit.get(x, 0) for x in str(v).split(";")) if isinstance(v, str)
-                     else 0 for v in values], dtype=np.int64)
+    codes, lists = pd.factorize(pd.Series(list(values), dtype=object))
+    table = np.array([sum(bit.get(x, 0) for x in str(v).split(";")) for v in lists] + [0],
+                     dtype=np.int64)
+    return table[codes]
+
+
+_BITS16 = np.array([bin(i).count("1") for i in range(1 << 16)], dtype=np.int8)
+
+
+def bit_count(x: np.ndarray) -> np.ndarray:
+    """Set bits of each non-negative int64 (``np.bitwise_count`` before NumPy 2)."""
+    return sum(_BITS16[(x >> s) & 0xFFFF].astype(np.int64) for s in (0, 16, 32, 48))
 
 
 def _subset(need: np.ndarray, have: np.ndarray) -> np.ndarray:

@@ -87,14 +87,21 @@ def units(p: Problem) -> assign.Units:
                            ).astype(float))
 
 
-def _explain(p: Problem, i: int, j: int) -> dict:
-    child, home = p.children.iloc[i], p.homes.iloc[j]
-    row = {"score": round(float(p.score[i, j]), 2)}
+def _pairs(p: Problem, i: np.ndarray, j: np.ndarray, reasons: bool = True) -> pd.DataFrame:
+    """Facts, score and every part's points (and reasons) for child ``i[k]`` in home
+    ``j[k]``."""
+    h = p.homes.iloc[j]
+    km = p.km_home[i, j]
+    out = pd.DataFrame({"carer": h["carer"].to_numpy(), "type": h["type"].to_numpy(),
+                        "provider": h["provider"].to_numpy(),
+                        "distance_km": np.round(km, 1), "score": np.round(p.score[i, j], 2)})
+    c = p.children.iloc[i].reset_index(drop=True)
     for part in score.PARTS:
-        row[f"{part}_points"] = round(float(p.parts[part][i, j]), 2)
-        row[f"{part}_reason"] = score.reason(part, child, home, float(p.km_home[i, j]),
-                                             float(p.km_school[i, j]))
-    return row
+        out[f"{part}_points"] = np.round(p.parts[part][i, j], 2)
+        if reasons:
+            out[f"{part}_reason"] = score.reasons(part, c, h.reset_index(drop=True), km,
+                                                  p.km_school[i, j])
+    return out
 
 
 def shortlist(p: Problem, child: str, limit: int | None = None
@@ -108,22 +115,17 @@ def shortlist(p: Problem, child: str, limit: int | None = None
     ok = p.eligible[i]
     order = np.flatnonzero(ok)[np.argsort(-p.score[i, ok], kind="stable")]
     order = order[:limit] if limit else order
-    ranked = pd.DataFrame([{"rank": r + 1, **_facts(p, i, j), **_explain(p, i, j)}
-                           for r, j in enumerate(order)])
-    out = []
-    for j in np.flatnonzero(~ok):
-        failed = [n for n in constraints.NAMES if not p.passes[n][i, j]]
-        out.append({**_facts(p, i, j), "constraints": ";".join(failed),
-                    "reasons": "; ".join(constraints.REASONS[n] for n in failed)})
-    return ranked, pd.DataFrame(out, columns=["carer", "type", "provider", "distance_km",
-                                              "constraints", "reasons"])
-
-
-def _facts(p: Problem, i: int, j: int) -> dict:
-    h = p.homes.iloc[j]
-    km = float(p.km_home[i, j])
-    return {"carer": h["carer"], "type": h["type"], "provider": h["provider"],
-            "distance_km": None if np.isnan(km) else round(km, 1)}
+    ranked = _pairs(p, np.full(len(order), i), order)
+    ranked.insert(0, "rank", np.arange(1, len(order) + 1))
+    out = np.flatnonzero(~ok)
+    excluded = _pairs(p, np.full(len(out), i), out, reasons=False)[
+        ["carer", "type", "provider", "distance_km"]]
+    failed = np.column_stack([~p.passes[n][i, out] for n in constraints.NAMES])
+    names = np.array(constraints.NAMES, dtype=object)
+    texts = np.array([constraints.REASONS[n] for n in constraints.NAMES], dtype=object)
+    excluded["constraints"] = [";".join(names[f]) for f in failed]
+    excluded["reasons"] = ["; ".join(texts[f]) for f in failed]
+    return ranked, excluded
 
 
 def joint(p: Problem, *, method: str = "best") -> pd.DataFrame:
@@ -143,16 +145,12 @@ def joint(p: Problem, *, method: str = "best") -> pd.DataFrame:
     if broken:
         raise RuntimeError("assignment breaks a hard constraint: " + "; ".join(broken[:3]))
     home = chosen[p.unit_of]
-    rows = []
-    for i, j in enumerate(home):
-        base = {"child": p.children["child"].iloc[i],
-                "sibling_group": p.children["sibling_group"].iloc[i],
-                "eligible_homes": int(p.eligible[i].sum())}
-        if j < 0:
-            rows.append({**base, "carer": None})
-        else:
-            rows.append({**base, **_facts(p, i, int(j)), **_explain(p, i, int(j))})
-    return pd.DataFrame(rows)
+    base = pd.DataFrame({"child": p.children["child"].to_numpy(),
+                         "sibling_group": p.children["sibling_group"].to_numpy(),
+                         "eligible_homes": p.eligible.sum(axis=1)})
+    placed = np.flatnonzero(home >= 0)
+    detail = _pairs(p, placed, home[placed]).set_index(placed)
+    return base.join(detail).reindex(columns=[*base.columns, *detail.columns])
 
 
 def unmatched(p: Problem, proposals: pd.DataFrame) -> pd.DataFrame:

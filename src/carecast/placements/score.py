@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from carecast.placements import register
-from carecast.placements.constraints import masks
+from carecast.placements.constraints import bit_count, masks
 from carecast.placements.referrals import GROUP_OF, SUITABILITY
 
 PARTS = ("distance", "school", "skills", "language_culture", "type_preference",
@@ -41,9 +41,8 @@ def _shared(child: pd.Series, home: pd.Series) -> tuple[np.ndarray, np.ndarray]:
                     for x in v.split(";")})[:62]
     need, have = masks(child, vocab), masks(home, vocab)
     both = need[:, None] & have[None, :]
-    count = np.vectorize(lambda m: bin(m).count("1"), otypes=[float])
-    wanted = count(need)[:, None]
-    share = np.where(wanted > 0, count(both) / np.maximum(wanted, 1), 1.0)
+    wanted = bit_count(need).astype(float)[:, None]
+    share = np.where(wanted > 0, bit_count(both) / np.maximum(wanted, 1), 1.0)
     first = masks(child.map(lambda t: t.split(";")[0] if isinstance(t, str) else None), vocab)
     return share, (first[:, None] & have[None, :]) != 0
 
@@ -57,9 +56,8 @@ def parts(children: pd.DataFrame, homes: pd.DataFrame, km_home: np.ndarray,
     out["school"] = np.where(stay, _near(km_school, float(cfg["school_scale_km"]), unknown), 1.0)
     soft = [s for s in register.vocabulary()["skills"] if s not in cfg["hard_skills"]]
     need, have = masks(children["needs"], soft), masks(homes["skills"], soft)
-    count = np.vectorize(lambda m: bin(m).count("1"), otypes=[float])
-    wanted = count(need)[:, None]
-    out["skills"] = np.where(wanted > 0, count(need[:, None] & have[None, :])
+    wanted = bit_count(need).astype(float)[:, None]
+    out["skills"] = np.where(wanted > 0, bit_count(need[:, None] & have[None, :])
                              / np.maximum(wanted, 1), 1.0)
     talk = children["languages"].fillna("").str.cat(children["communication"].fillna(""),
                                                     sep=";").str.strip(";").replace("", None)
@@ -96,33 +94,42 @@ def total(by_part: dict[str, np.ndarray]) -> np.ndarray:
     return np.sum([by_part[p] for p in PARTS], axis=0)
 
 
-def reason(part: str, child: pd.Series, home: pd.Series, km_home: float, km_school: float
-           ) -> str:
-    """Why one child and one home got their points for ``part``."""
+def reasons(part: str, child: pd.DataFrame, home: pd.DataFrame, km_home: np.ndarray,
+            km_school: np.ndarray) -> list[str]:
+    """Why each child (row of ``child``) and home (same row of ``home``) got their points
+    for ``part``."""
     def km(x: float) -> str:
         return "location unknown" if np.isnan(x) else f"{x:.1f} km"
+
+    def items(v: object) -> list[str]:
+        return [x for x in v.split(";") if x] if isinstance(v, str) else []
+
     if part == "distance":
-        return f"{km(km_home)} from the child's home"
+        return [f"{km(x)} from the child's home" for x in km_home]
     if part == "school":
-        return (f"{km(km_school)} from the child's school" if child["stay_at_school"]
-                else "no school placement to keep")
+        return [f"{km(x)} from the child's school" if stay else "no school placement to keep"
+                for x, stay in zip(km_school, child["stay_at_school"], strict=True)]
     if part == "skills":
-        needs = [n for n in str(child["needs"] or "").split(";") if n]
-        have = set(str(home["skills"] or "").split(";"))
-        if not needs:
-            return "no specialist needs recorded"
-        met = [n for n in needs if n in have]
-        return f"meets {len(met)} of {len(needs)} needs ({', '.join(met) or 'none'})"
+        out = []
+        for needs, skills in zip(child["needs"], home["skills"], strict=True):
+            wanted, have = items(needs), set(items(skills))
+            met = [n for n in wanted if n in have]
+            out.append(f"meets {len(met)} of {len(wanted)} needs ({', '.join(met) or 'none'})"
+                       if wanted else "no specialist needs recorded")
+        return out
     if part == "language_culture":
-        return (f"speaks {home['languages'] or 'unknown'}; culture {home['cultures'] or 'unknown'}"
-                f" (child: {child['languages'] or '-'}; {child['cultures'] or '-'})")
+        return [f"speaks {hl or 'unknown'}; culture {hc or 'unknown'} (child: {cl or '-'}; "
+                f"{cc or '-'})" for hl, hc, cl, cc in zip(
+                    home["languages"], home["cultures"], child["languages"], child["cultures"],
+                    strict=True)]
     if part == "type_preference":
-        level = child[next(c for c in SUITABILITY if GROUP_OF[c] == home["group"])]
-        return f"{home['group']} is {level} in the plan"
+        column = {GROUP_OF[c]: c for c in SUITABILITY}
+        return [f"{g} is {child[column[g]].iloc[k]} in the plan"
+                for k, g in enumerate(home["group"])]
     if part == "track_record":
-        held, ended = home["placements_held"], home["unplanned_endings"]
-        if pd.isna(held):
-            return "no track record recorded"
-        return f"{int(held)} placements, {int(0 if pd.isna(ended) else ended)} ended unplanned"
-    cost = home["weekly_cost_gbp"]
-    return "weekly cost unknown" if pd.isna(cost) else f"£{cost:,.0f} a week"
+        return ["no track record recorded" if pd.isna(held) else
+                f"{int(held)} placements, {int(0 if pd.isna(ended) else ended)} ended unplanned"
+                for held, ended in zip(home["placements_held"], home["unplanned_endings"],
+                                       strict=True)]
+    return ["weekly cost unknown" if pd.isna(cost) else f"£{cost:,.0f} a week"
+            for cost in home["weekly_cost_gbp"]]

@@ -72,8 +72,9 @@ def _inputs(ws: Workspace) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def problem(ws: Workspace, *, child: str | None = None,
             overrides: dict[str, Any] | None = None) -> engine.Problem:
-    """The matching problem for every waiting child (or one child and the siblings placed
-    with it), under ``overrides`` of parameters."""
+    """The matching problem for every waiting child against the homes with a vacancy (or
+    one child and the siblings placed with it against every home, so the shortlist can say
+    why each was removed), under ``overrides`` of parameters."""
     kids, homes = _inputs(ws)
     if child is not None:
         found = kids[kids["child"] == child]
@@ -83,6 +84,8 @@ def problem(ws: Workspace, *, child: str | None = None,
         if found["place_together"].iloc[0] and isinstance(group, str):
             found = kids[kids["sibling_group"] == group]
         kids = found
+    else:  # a joint run needs only homes that could take a child now
+        homes = homes[(homes["status"] == "active") & (homes["vacancies"] > 0)]
     with params.overridden(overrides or {}, "--set") as view:
         cfg = constraints.settings()
         built = engine.build(kids, homes, centroids=geo.centroids(ws),
