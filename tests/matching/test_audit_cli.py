@@ -102,3 +102,18 @@ def test_set_overrides_the_distance_limit(ws, referral_frame):
     by = {r["constraint"]: r["homes_removed"] for r in near["removed_by"]}
     assert by["distance"] > 0 and len(near["ranked"]) <= len(wide["ranked"])
     assert all(r["distance_km"] is None or r["distance_km"] <= 5 for r in near["ranked"])
+
+
+def test_sufficiency_shows_the_recruitment_brief(ws):
+    from carecast.service import matching
+
+    brief = matching.recruitment_brief(ws)
+    assert brief is not None and not brief.empty
+    assert set(brief["requirement"]) >= {"type_of_home", "age_band", "places_together"}
+    nobody = matching.run(ws)
+    no_home = int((nobody.proposals["eligible_homes"] == 0).sum())
+    per_child = brief[brief["requirement"] == "age_band"]["n_children"].sum()
+    assert per_child == no_home  # one age band per child nobody fits
+    shown = _invoke(ws, "placements", "sufficiency", "926", "--horizon", "2", "--draws", "200")
+    assert shown.exit_code == 0, shown.output
+    assert "Recruitment brief" in shown.stdout

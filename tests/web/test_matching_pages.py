@@ -76,3 +76,15 @@ def test_upload_shortlist_and_decision(app, client: TestClient, loaded) -> None:
     brief = client.get(PAGE, params={"format": "csv", "table": "brief"})
     assert brief.status_code == 200
     assert not any(raw in brief.text for raw in frame["child_id"])
+
+
+def test_sufficiency_page_shows_the_recruitment_brief(app, client: TestClient, loaded) -> None:
+    ws = Workspace.open(app.state.settings.workspace)
+    if referrals.stored(ws) is None:
+        referrals.load_file(loaded[1], ws)
+    sign_in(client, "viewer")
+    page = client.get("/records/placements", params={"council": "926"})
+    assert page.status_code == 200 and "Recruitment brief" in page.text
+    table = client.get("/records/placements", params={"council": "926", "format": "csv",
+                                                      "table": "recruitment-brief"})
+    assert table.status_code == 200 and "requirement" in table.text.lower()

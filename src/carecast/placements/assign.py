@@ -24,9 +24,9 @@ FIRST_COLUMNS = 40
 @dataclass(frozen=True)
 class Units:
     """What the solver needs: ``eligible`` and ``score`` are units x homes; ``size`` the
-    places each unit takes, ``solo`` whether it needs the home to itself, ``ages`` its
-    youngest and oldest child and ``rule`` its live-alongside rule ('any', 'no_younger',
-    'no_older', 'solo'); ``vacancies`` per home."""
+    places each unit takes, ``solo`` whether it needs the home to itself, ``young`` and
+    ``old`` the ages of its youngest and oldest child and ``rule`` its live-alongside rule
+    ('any', 'no_younger', 'no_older', 'solo'); ``vacancies`` per home."""
 
     eligible: np.ndarray
     score: np.ndarray
@@ -58,6 +58,7 @@ def _big(units: Units) -> float:
 
 
 def plain(units: Units) -> bool:
+    """Every unit takes one place and has no age rule: a plain assignment."""
     return bool((units.size == 1).all() and not units.solo.any()
                 and (units.rule == "any").all())
 

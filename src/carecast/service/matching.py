@@ -20,9 +20,7 @@ from carecast import params
 from carecast.data.errors import InputError
 from carecast.data.ssda903.pseudonymise import pseudonym, workspace_secret
 from carecast.data.workspace import Workspace
-from carecast.placements import (
-    audit as audit_mod,
-)
+from carecast.placements import audit as audit_mod
 from carecast.placements import (
     constraints,
     decisions,
@@ -32,6 +30,7 @@ from carecast.placements import (
     register,
     synth_referrals,
 )
+from carecast.service.workspace import date as parse_date
 
 METHODS = ("best", "greedy")
 
@@ -221,8 +220,6 @@ class Audit:
 def audit(ws: Workspace, *, as_of: str | None = None,
           overrides: dict[str, Any] | None = None) -> Audit:
     """The fairness audit on the current best run and on stored decisions."""
-    from carecast.service.workspace import date as parse_date
-
     p = problem(ws, overrides=overrides)
     cfg = p.cfg["audit"]
     day = parse_date(as_of, "--as-of") if as_of else None
