@@ -42,14 +42,12 @@ def _show(frame: pd.DataFrame, title: str, columns: list[str] | None = None) -> 
 
 
 def _xlsx(frames: dict[str, pd.DataFrame], title: str, notes: list[str], path: Path) -> None:
-    from carecast.report.export import about_lines, suppress_counts
+    """Every table as a sheet, counts of children through the one small-number rule."""
+    from carecast.report.export import write_table
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in frames.items():
-            suppress_counts(frame).to_excel(writer, sheet_name=name[:31], index=False)
-        pd.DataFrame({"About": [*about_lines(title, []), *notes]}).to_excel(
-            writer, sheet_name="About", index=False)
+    if path.suffix.lower() != ".xlsx":
+        raise svc.InputError(f"--xlsx takes a .xlsx file, not {path.name}")
+    write_table(frames, path, title=title, sources=[], licence=None, extra={"Notes": notes})
     console.print(f"Wrote {path}")
 
 
@@ -162,8 +160,8 @@ def run_cmd(
     _show(result.proposals, "Proposals", ["child", "sibling_group", "carer", "type",
                                           "distance_km", "score", "eligible_homes"])
     if not result.brief.empty:
-        from carecast.report.export import suppress_counts
-        _show(suppress_counts(result.brief), "Recruitment brief: homes nobody had")
+        from carecast.report.export import publishable
+        _show(publishable(result.brief), "Recruitment brief: homes nobody had")
 
 
 @app.command("compare")
@@ -191,7 +189,7 @@ def audit_cmd(
 ) -> None:
     """Fairness audit by ethnicity, sex, disability and age band, on the current run and on
     stored decisions; gaps beyond the stated threshold are flagged (counts under 5 hidden)."""
-    from carecast.report.export import suppress_counts
+    from carecast.report.export import publishable
 
     result = service.audit(svc.open_workspace(workspace), as_of=as_of,
                            overrides=svc.overrides(set_))
@@ -202,11 +200,11 @@ def audit_cmd(
         _xlsx(tables, "Matching fairness audit", list(result.notes), xlsx)
     if json:
         print_json({"as_of": result.as_of, "notes": list(result.notes), **{
-            k: suppress_counts(f).astype(object).where(f.notna(), None).to_dict("records")
+            k: publishable(f).astype(object).where(f.notna(), None).to_dict("records")
             for k, f in tables.items()}})
         return
     for name, frame in tables.items():
-        _show(suppress_counts(frame), f"Audit: {name.replace('_', ' ')}",
+        _show(publishable(frame), f"Audit: {name.replace('_', ' ')}",
               [c for c in frame.columns if not c.startswith("p_") and not c.endswith("ratio")])
     flagged = result.flagged()
     console.print("[bold]Flagged:[/] " + ("none" if flagged.empty else "; ".join(

@@ -160,11 +160,11 @@ def sufficiency_cmd(
     brief = lazy_import("carecast.service.matching").recruitment_brief(
         svc.open_workspace(workspace))
     if brief is not None and not brief.empty:
-        from carecast.report.export import suppress_counts
+        from carecast.report.export import publishable
 
         table = Table("requirement", "value", "children",
                       title="Recruitment brief: homes the waiting children nobody fits need")
-        for row in suppress_counts(brief).itertuples(index=False):
+        for row in publishable(brief).itertuples(index=False):
             table.add_row(str(row.requirement), str(row.value), str(row.n_children))
         console.print(table)
 

@@ -229,7 +229,8 @@ def load_file(path: str | Path, ws: Workspace) -> Register:
 
 
 def stored(ws: Workspace) -> pd.DataFrame | None:
-    """The workspace's register (``STORED`` columns), or None when none is loaded."""
+    """The workspace's register (``STORED`` columns; columns added to the format since it
+    was loaded are empty), or None when none is loaded."""
     if not ws.has_table(TABLE):
         return None
-    return ws.query(f'SELECT * FROM "{TABLE}" ORDER BY carer')
+    return ws.query(f'SELECT * FROM "{TABLE}" ORDER BY carer').reindex(columns=STORED)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from carecast import params
+from carecast import disclosure, params
 from carecast.data.errors import InputError
 from carecast.data.ssda903.pseudonymise import pseudonym, workspace_secret
 from carecast.data.workspace import Workspace
@@ -160,7 +160,7 @@ class Run:
             return f.astype(object).where(f.notna(), None).to_dict("records")
         return {"method": self.method, "summary": self.summary,
                 "proposals": rows(self.proposals), "unmatched": rows(self.unmatched),
-                "recruitment_brief": rows(self.brief)}
+                "recruitment_brief": rows(disclosure.mark(self.brief, ["n_children"]))}
 
 
 def _summary(proposals: pd.DataFrame) -> dict[str, Any]:

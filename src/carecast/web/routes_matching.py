@@ -20,6 +20,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from carecast import disclosure
 from carecast.service import matching as service
 from carecast.service.workspace import InputError, Workspace, WorkspaceBusy
 from carecast.web import accounts
@@ -28,13 +29,13 @@ from carecast.web.routes_public import Format
 from carecast.web.routes_ssda903 import MB, _too_large, safe_name
 from carecast.web.security import check_csrf, require
 from carecast.web.tables import Column, Table
-from carecast.web.views import download, render
+from carecast.web.views import download, render, upload_page
 
 router = APIRouter(include_in_schema=False)
 ANALYST = require("analyst")
 PATH = "/records/matching"
 SUFFIXES = (".csv", ".xlsx", ".json")
-SOURCE = "carecast.match on this workspace's referrals and supply register; counts under 5 as c"
+SOURCE = "carecast.match on this workspace's referrals and supply register"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -45,9 +46,10 @@ def _count_table(name: str, caption: str, frame: pd.DataFrame) -> Table:
     """A downloadable table of counts (no identifiers); the download hides counts 1-4."""
     kinds = {c: "count" if c.startswith("n_") else "number"
              if pd.api.types.is_float_dtype(frame[c]) else "text" for c in frame.columns}
+    counts = [c for c, k in kinds.items() if k == "count"]
     return Table(name, caption, [Column(c, c.replace("_", " ").capitalize(), kinds[c])
                                  for c in frame.columns if not c.startswith("p_")],
-                 _records(frame.round(3)), SOURCE, licence=None)
+                 _records(disclosure.mark(frame.round(3), counts)), SOURCE, licence=None)
 
 
 def _overview(root: Path) -> dict[str, Any]:
@@ -136,9 +138,8 @@ async def decision(
 
 
 def _form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
-    context = {"title": "Upload referrals", "error": error,
-               "max_mb": request.app.state.settings.max_upload_mb}
-    return render(request, "matching_upload.html", context, status_code=status_code)
+    return upload_page(request, "matching_upload.html", "Upload referrals", error,
+                       status_code)
 
 
 @router.get(PATH + "/upload")
