@@ -43,7 +43,7 @@ def run(frame: pd.DataFrame, cfg: dict, *, share: str = "has_home", label: str =
         summary = {g: {"characteristic": label, "group": str(g), "n_children": len(part),
                        f"n_{label}": int(part[share].sum()),
                        share_label: float(part[share].mean()),
-                       **{m: float(part[c].median()) for m, (c, _) in MEDIANS.items()}}
+                       **{m: _median(part[c]) for m, (c, _) in MEDIANS.items()}}
                    for g, part in groups.items()}
         tested = [g for g, part in groups.items() if len(part) >= smallest]
         if len(tested) >= 2:
@@ -86,6 +86,12 @@ def run(frame: pd.DataFrame, cfg: dict, *, share: str = "has_home", label: str =
                 out.loc[at, "flags"] = out.loc[at, "flags"].map(
                     lambda f, m=measure: ";".join(x for x in (f, m) if x))
     return out.drop(columns="key")
+
+
+def _median(values: pd.Series) -> float:
+    """The median of the known values (NaN when none is known)."""
+    known = values.dropna()
+    return float(known.median()) if len(known) else np.nan
 
 
 def _holm(p: np.ndarray) -> np.ndarray:
