@@ -10,7 +10,6 @@ decision is written to the audit log; these paths are private (no-store).
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +25,7 @@ from carecast.service.workspace import InputError, Workspace, WorkspaceBusy
 from carecast.web import accounts
 from carecast.web.accounts import Account
 from carecast.web.routes_public import Format
-from carecast.web.routes_ssda903 import MB, _too_large, safe_name
+from carecast.web.routes_ssda903 import _too_large, load_one
 from carecast.web.security import check_csrf, require
 from carecast.web.tables import Column, Table
 from carecast.web.views import download, render, upload_page
@@ -149,22 +148,9 @@ def upload_form(request: Request, account: Account = ANALYST) -> Response:
 
 
 def load_upload(upload: UploadFile, root: Path) -> dict[str, Any]:
-    """Save the upload in a temporary folder and load it as ``carecast match load`` does;
-    messages name the file, never the folder."""
-    name = Path(safe_name(upload.filename or "")).name
-    if not name.lower().endswith(SUFFIXES):
-        raise InputError("upload a .csv, .xlsx or .json referral file", file=name or "(file)")
-    with tempfile.TemporaryDirectory(prefix="carecast-referrals-") as tmp:
-        path = Path(tmp) / name
-        with path.open("wb") as out:
-            while chunk := upload.file.read(MB):
-                out.write(chunk)
-        try:
-            return service.load_referrals(Workspace.open(root), path)
-        except WorkspaceBusy:
-            raise
-        except InputError as exc:
-            raise InputError(str(exc).replace(str(path), name)) from None
+    """The upload loaded as ``carecast match load`` loads a file."""
+    return load_one(upload, SUFFIXES, "upload a .csv, .xlsx or .json referral file",
+                    lambda path: service.load_referrals(Workspace.open(root), path))
 
 
 @router.post(PATH + "/upload")

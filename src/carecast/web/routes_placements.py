@@ -8,7 +8,6 @@ upload. Every view, download and upload is audited; these paths are private (no-
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from carecast.service.workspace import council as find_council
 from carecast.web import accounts
 from carecast.web.accounts import Account
 from carecast.web.routes_public import Format
-from carecast.web.routes_ssda903 import MB, _too_large, safe_name
+from carecast.web.routes_ssda903 import _too_large, load_one
 from carecast.web.security import check_csrf, require
 from carecast.web.tables import Column, Table
 from carecast.web.views import cached, download, render, upload_page
@@ -172,22 +171,9 @@ def upload_form(request: Request, account: Account = ANALYST) -> Response:
 
 
 def load_upload(upload: UploadFile, root: Path) -> dict[str, Any]:
-    """Save the upload under its (safe) name in a temporary folder and load it as
-    ``carecast placements load-supply`` does; messages name the file, never the folder."""
-    name = Path(safe_name(upload.filename or "")).name
-    if not name.lower().endswith(SUFFIXES):
-        raise InputError("upload a .csv or .xlsx register", file=name or "(file)")
-    with tempfile.TemporaryDirectory(prefix="carecast-supply-") as tmp:
-        path = Path(tmp) / name
-        with path.open("wb") as out:
-            while chunk := upload.file.read(MB):
-                out.write(chunk)
-        try:
-            return service.load_supply(Workspace.open(root), path)
-        except WorkspaceBusy:
-            raise
-        except InputError as exc:
-            raise InputError(str(exc).replace(str(path), name)) from None
+    """The upload loaded as ``carecast placements load-supply`` loads a file."""
+    return load_one(upload, SUFFIXES, "upload a .csv or .xlsx register",
+                    lambda path: service.load_supply(Workspace.open(root), path))
 
 
 @router.post(f"{PATH}/upload")

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 from fastapi import APIRouter, HTTPException, Request
@@ -31,6 +31,7 @@ from carecast.web.security import check_csrf, require
 from carecast.web.tables import Column, Table
 from carecast.web.views import download, render, upload_page
 
+T = TypeVar("T")
 router = APIRouter(include_in_schema=False)
 VIEWER = require("viewer")
 ANALYST = require("analyst")
@@ -175,6 +176,25 @@ def safe_name(filename: str) -> str:
     parts = [re.sub(r"[^A-Za-z0-9._ -]", "_", p).lstrip(". ") for p in
              re.split(r"[\\/]", filename)]
     return "/".join(p for p in parts if p)
+
+
+def load_one(upload: UploadFile, suffixes: tuple[str, ...], refusal: str,
+             load: Callable[[Path], T]) -> T:
+    """Save one uploaded file under its safe name in a temporary folder and ``load`` it (the
+    CLI's loader, all or nothing); messages name the file, never the folder."""
+    name = Path(safe_name(upload.filename or "")).name
+    if not name.lower().endswith(suffixes):
+        raise InputError(refusal, file=name or "(file)")
+    with tempfile.TemporaryDirectory(prefix="carecast-upload-") as tmp:
+        path = Path(tmp) / name
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, CHUNK)
+        try:
+            return load(path)
+        except WorkspaceBusy:
+            raise
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), name)) from None
 
 
 def _shown(name: str) -> str:
